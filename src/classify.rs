@@ -1,0 +1,1 @@
+//! Classifies runtime, kubelet and registry error texts into a [`Cause`].

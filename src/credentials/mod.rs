@@ -1,0 +1,1 @@
+//! Pull-secret decoding and the kubelet's rules for choosing credentials.
