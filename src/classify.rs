@@ -1,1 +1,0 @@
-//! Classifies runtime, kubelet and registry error texts into a [`Cause`].
