@@ -223,8 +223,7 @@ impl Rule {
 
 /// An image reference as runtimes print it: an optional host, a path with at
 /// least one slash, and a tag or digest.
-const IMAGE_REFERENCE: &str =
-    r"[a-z0-9][\w.-]*(?::\d+)?/[\w./-]+(?::\w[\w.-]{0,127}|@sha256:[0-9a-f]{64})";
+const IMAGE_REFERENCE: &str = r"[a-z0-9][\w.-]*(?::\d+)?/[\w./-]+(?::\w[\w.-]{0,127}(?:@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})";
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     vec![

@@ -684,6 +684,46 @@ fn several_lines_add_candidates() {
 }
 
 #[test]
+fn describe_events_block() {
+    let events = r#"
+  Normal   Pulling    12s (x3 over 55s)  kubelet  Pulling image "ghcr.io/org/app:v9"
+  Warning  Failed     11s (x3 over 54s)  kubelet  Failed to pull image "ghcr.io/org/app:v9": rpc error: code = NotFound desc = failed to pull and unpack image "ghcr.io/org/app:v9": failed to resolve reference "ghcr.io/org/app:v9": ghcr.io/org/app:v9: not found
+  Warning  Failed     11s (x3 over 54s)  kubelet  Error: ErrImagePull
+  Normal   BackOff    1s (x4 over 53s)   kubelet  Back-off pulling image "ghcr.io/org/app:v9"
+  Warning  Failed     1s (x4 over 53s)   kubelet  Error: ImagePullBackOff
+"#;
+    let got = classify(events);
+    assert_eq!(got.cause, ManifestNotFound);
+    assert_eq!(
+        got.candidates,
+        vec![ManifestNotFound, TagNotFound, RepositoryNotFound]
+    );
+    assert_eq!(got.image.as_deref(), Some("ghcr.io/org/app:v9"));
+    assert_eq!(got.registry.as_deref(), Some("ghcr.io"));
+}
+
+#[test]
+fn kubelet_json_log_line() {
+    let digest = "2".repeat(64);
+    let line = format!(
+        r#"{{"level":"error","msg":"Failed to pull image","err":"failed to pull and unpack image \"quay.io/a/b:1@sha256:{digest}\": failed to resolve reference \"quay.io/a/b:1@sha256:{digest}\": quay.io/a/b:1@sha256:{digest}: not found","image":"quay.io/a/b:1@sha256:{digest}"}}"#
+    );
+    let got = classify(&line);
+    assert_eq!(got.cause, DigestNotFound);
+    assert_eq!(got.candidates, vec![DigestNotFound, RepositoryNotFound]);
+    assert_eq!(got.image, Some(format!("quay.io/a/b:1@sha256:{digest}")));
+    assert_eq!(got.registry.as_deref(), Some("quay.io"));
+}
+
+#[test]
+fn tagged_digest_reference_not_found() {
+    let digest = "3".repeat(64);
+    let got = classify(&format!("ctr: quay.io/a/b:1@sha256:{digest}: not found"));
+    assert_eq!(got.cause, DigestNotFound);
+    assert_eq!(got.image, None);
+}
+
+#[test]
 fn long_detail_is_shortened() {
     let long_name = "a".repeat(300);
     let got = classify(&format!("x509: certificate is valid for {long_name}"));
