@@ -5,7 +5,9 @@
 //! part of the text the earlier matches did not cover adds its cause to the
 //! candidates. Wordings come from containerd 1.6 to 2.x (ctr and CRI),
 //! CRI-O and podman (containers/image), the Docker daemon, skopeo, crane and
-//! the kubelet.
+//! the kubelet. The containerd 1.6.20 and skopeo 1.9.3 texts in the test
+//! corpus were recorded against a real registry. The other wordings come
+//! from the runtimes' source and from public bug reports.
 
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -46,8 +48,8 @@ const REJECTED_OR_MISSING: &[Cause] = &[
     SecretInvalid,
     SecretHostMismatch,
 ];
-/// The token server refused the credentials containerd sent.
-const TOKEN_REFUSED: &[Cause] = &[CredentialsRejected, SecretInvalid, AccessDenied];
+/// The token server rejected the credentials containerd sent.
+const TOKEN_REJECTED: &[Cause] = &[CredentialsRejected, SecretInvalid, AccessDenied];
 const ACCESS: &[Cause] = &[
     AccessDenied,
     CredentialsMissing,
@@ -312,7 +314,7 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             ACCESS,
         ),
         // containerd sends credentials when it requests an OAuth token.
-        pattern(r"failed to fetch oauth token", TOKEN_REFUSED),
+        pattern(r"failed to fetch oauth token", TOKEN_REJECTED),
         status(401, 401, CREDENTIALS),
         pattern(r"\bunauthorized\b|authorization failed", CREDENTIALS),
         // Missing blobs, after auth: a 401 during "failed to copy" is credentials.
