@@ -1,0 +1,208 @@
+//! Runs a parsed command line and maps the outcome to an exit status.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+
+use crate::cli::{Cli, Command, DiagnoseArgs, ExplainArgs, GlobalArgs, OutputFormat, VersionArgs};
+use crate::cluster::{Cluster, ClusterOptions, parse_request_timeout};
+use crate::diagnose::collect::{Target, parse_target};
+use crate::diagnose::{DiagnoseOptions, diagnose};
+use crate::output;
+use crate::registry::{ClientOptions, RegistryClient};
+
+/// How a command ended, when it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing wrong: exit status 0.
+    Clean,
+    /// Findings reported: exit status 1.
+    Findings,
+}
+
+/// Exit status for "the command could not run" (no cluster, bad flags).
+pub const EXIT_ERROR: u8 = 2;
+/// Exit status after Ctrl-C, as shells report SIGINT.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Parses the command line, runs it and returns the exit status.
+pub fn main_exit_code() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(EXIT_ERROR),
+            };
+        }
+    };
+    init_logging(cli.global.verbosity);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = run(cli) => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    // Do not wait for in-flight requests on the way out.
+    runtime.shutdown_background();
+    match result {
+        None => ExitCode::from(EXIT_INTERRUPTED),
+        Some(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
+        Some(Ok(Outcome::Findings)) => ExitCode::from(1),
+        Some(Err(err)) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// Maps kubectl's `-v` levels to log filters: 0 warnings, 1-3 info, 4-5 debug,
+/// 6 and more trace. Other crates stay at warn so that no library logs headers.
+fn init_logging(verbosity: u8) {
+    let level = match verbosity {
+        0 => "warn",
+        1..=3 => "info",
+        4..=5 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::new(format!("warn,kubectl_zot={level}"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_target(false)
+        .try_init();
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match &cli.command {
+        Command::Diagnose(args) => run_diagnose(&cli.global, args).await,
+        Command::Explain(args) => run_explain(args),
+        Command::Version(args) => run_version(args),
+    }
+}
+
+fn registry_client(global: &GlobalArgs) -> anyhow::Result<Arc<RegistryClient>> {
+    let timeout = parse_request_timeout(&global.registry_timeout)
+        .map_err(|err| anyhow::anyhow!("--registry-timeout: {err}"))?
+        .unwrap_or(std::time::Duration::from_secs(3600));
+    for host in &global.plain_http {
+        if host.is_empty() || host.contains('/') {
+            bail!("--plain-http {host:?}: expected HOST or HOST:PORT, without a scheme or path");
+        }
+    }
+    let client = RegistryClient::new(ClientOptions {
+        ca_file: global.ca_file.clone(),
+        plain_http: global.plain_http.clone(),
+        timeout,
+    })?;
+    Ok(Arc::new(client))
+}
+
+async fn connect(global: &GlobalArgs) -> anyhow::Result<Cluster> {
+    let request_timeout =
+        parse_request_timeout(&global.request_timeout).map_err(|err| anyhow::anyhow!("--request-timeout: {err}"))?;
+    Ok(Cluster::connect(&ClusterOptions {
+        kubeconfig: global.kubeconfig.clone(),
+        context: global.context.clone(),
+        request_timeout,
+    })
+    .await?)
+}
+
+async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Result<Outcome> {
+    let target = match &args.target {
+        Some(text) => parse_target(text).map_err(anyhow::Error::msg)?,
+        None => Target::All,
+    };
+    if args.all_namespaces && global.namespace.is_some() {
+        bail!("-A/--all-namespaces and -n/--namespace cannot be used together");
+    }
+    if args.all_namespaces && target != Target::All {
+        bail!("a TARGET needs one namespace: use -n instead of -A");
+    }
+    let registry = registry_client(global)?;
+    let cluster = connect(global).await?;
+    let namespace = if args.all_namespaces {
+        None
+    } else {
+        Some(global.namespace.clone().unwrap_or_else(|| cluster.default_namespace.clone()))
+    };
+    let options = DiagnoseOptions {
+        namespace: namespace.clone(),
+        target,
+        selector: args.selector.clone(),
+        show_secrets: global.show_secrets,
+    };
+    let report = diagnose(&cluster, registry, &options)
+        .await
+        .with_context(|| match &namespace {
+            Some(ns) => format!("cannot read pods in namespace {ns}"),
+            None => "cannot read pods in all namespaces".to_string(),
+        })?;
+    let text = match args.output {
+        OutputFormat::Table => output::render_report_table(&report, namespace.is_none()),
+        format => output::to_machine_text(&report, format)?,
+    };
+    output::print(&text)?;
+    Ok(if report.findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
+fn run_explain(args: &ExplainArgs) -> anyhow::Result<Outcome> {
+    let message = if args.message.is_empty() || args.message == ["-"] {
+        let mut text = String::new();
+        std::io::stdin()
+            .take(16 * 1024 * 1024)
+            .read_to_string(&mut text)
+            .context("cannot read the message from standard input")?;
+        text
+    } else {
+        args.message.join(" ")
+    };
+    if message.trim().is_empty() {
+        bail!("no message given: pass the error text as an argument or on standard input");
+    }
+    let explanation = crate::explain::explain(&message);
+    let text = match args.output {
+        OutputFormat::Table => crate::explain::render_table(&explanation),
+        format => output::to_machine_text(&explanation, format)?,
+    };
+    output::print(&text)?;
+    Ok(Outcome::Clean)
+}
+
+fn run_version(args: &VersionArgs) -> anyhow::Result<Outcome> {
+    let info = serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": env!("KUBECTL_ZOT_COMMIT"),
+        "target": env!("KUBECTL_ZOT_TARGET"),
+    });
+    let text = match args.output {
+        OutputFormat::Table => format!(
+            "kubectl-zot v{} (commit {}, {})\n",
+            env!("CARGO_PKG_VERSION"),
+            env!("KUBECTL_ZOT_COMMIT"),
+            env!("KUBECTL_ZOT_TARGET")
+        ),
+        format => output::to_machine_text(&info, format)?,
+    };
+    output::print(&text)?;
+    Ok(Outcome::Clean)
+}

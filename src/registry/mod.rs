@@ -1,0 +1,13 @@
+//! Registry access: references, HTTP with auth, and image checks.
+
+pub mod challenge;
+pub mod check;
+pub mod client;
+pub mod error;
+pub mod platform;
+pub mod reference;
+
+pub use check::{Depth, ImageCheck, SourcedLogin, check_image};
+pub use client::{ClientOptions, Login, RegistryClient};
+pub use platform::Platform;
+pub use reference::ImageRef;
