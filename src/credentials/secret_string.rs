@@ -1,10 +1,10 @@
-//! A string that holds a password or token and never prints it.
+//! A string type for passwords and tokens that never prints its value.
 
 use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-/// The text that stands in for a secret wherever one would be printed.
+/// Placeholder printed in place of a secret.
 pub const REDACTED: &str = "***";
 
 /// A password, token or `auth` value.
@@ -26,8 +26,8 @@ impl SecretString {
         &self.0
     }
 
-    /// Whether the value is the empty string, which Docker and the kubelet
-    /// treat as "not set".
+    /// Returns whether the value is empty, which Docker and the kubelet treat
+    /// as "not set".
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
