@@ -1057,6 +1057,88 @@ fn kube_rs_client_pages_and_reads_statuses() {
     });
 }
 
+#[test]
+fn pod_log_returns_container_output() {
+    let api = start("openclaw");
+    let arm = pod_of(&api, "arm-single");
+    let current = kubectl_ok(&api, &["logs", &arm]);
+    assert_eq!(current, "exec /hello.txt: exec format error\n");
+    let previous = kubectl_ok(&api, &["logs", &arm, "--previous"]);
+    assert_eq!(
+        previous, current,
+        "a crash-looping container shows its last run"
+    );
+    let web = pod_of(&api, "web");
+    let tail = kubectl_ok(&api, &["logs", &web, "--tail", "1"]);
+    assert_eq!(tail, "openclaw: ready\n");
+    let db = kubectl_ok(&api, &["logs", "db-0"]);
+    assert_eq!(db, "", "a container without a log file has empty output");
+    let request = api
+        .requests()
+        .into_iter()
+        .find(|request| request.subresource.as_deref() == Some("log"))
+        .expect("the log request is logged");
+    assert_eq!(request.verb.as_deref(), Some("get"));
+    assert_eq!(request.resource.as_deref(), Some("pods"));
+}
+
+#[test]
+fn pod_log_errors_match_kubelet() {
+    let api = start("openclaw");
+    let cases = [
+        ("api", false, "is waiting to start: image can't be pulled"),
+        (
+            "worker",
+            false,
+            "is waiting to start: trying and failing to pull image",
+        ),
+        ("typo", false, "is waiting to start: InvalidImageName"),
+        ("web", true, "previous terminated container \"web\""),
+    ];
+    for (app, previous, expected) in cases {
+        let pod = pod_of(&api, app);
+        let path = format!("/api/v1/namespaces/openclaw/pods/{pod}/log?previous={previous}");
+        let response = api.get(&path);
+        assert_eq!(response.status, 400, "{app}: {}", response.body);
+        assert_eq!(response.body["reason"], "BadRequest");
+        let message = text(&response.body, "/message");
+        assert!(message.contains(expected), "{app}: {message}");
+        assert!(message.contains(&pod), "{app}: {message}");
+    }
+    let api_pod = pod_of(&api, "api");
+    let error = kubectl_err(&api, &["logs", &api_pod]);
+    assert!(
+        error.contains("Error from server (BadRequest): container \"api\""),
+        "{error}"
+    );
+    let wrong = api.get(&format!(
+        "/api/v1/namespaces/openclaw/pods/{api_pod}/log?container=nope"
+    ));
+    assert_eq!(wrong.status, 400);
+    assert_eq!(
+        wrong.body["message"],
+        format!("container nope is not valid for pod {api_pod}")
+    );
+    let missing = api.get("/api/v1/namespaces/openclaw/pods/nope/log");
+    assert_eq!(missing.status, 404);
+}
+
+#[test]
+fn forbidden_pod_log_names_subresource() {
+    let api = start_with("openclaw", KubeOptions::new().forbid("get:pods/log"));
+    let pod = pod_of(&api, "web");
+    let response = api.get(&format!("/api/v1/namespaces/openclaw/pods/{pod}/log"));
+    assert_eq!(response.status, 403);
+    assert_eq!(
+        response.body["message"],
+        format!(
+            "pods \"{pod}\" is forbidden: User \"system:serviceaccount:openclaw:kubectl-zot\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"openclaw\""
+        )
+    );
+    let own = api.get(&format!("/api/v1/namespaces/openclaw/pods/{pod}"));
+    assert_eq!(own.status, 200, "only the log subresource is forbidden");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Server: writes
 

@@ -154,6 +154,9 @@ pub struct Request {
     /// absent for discovery and rejected requests.
     pub verb: Option<String>,
     pub resource: Option<String>,
+    /// `log` for `pods/NAME/log`.
+    #[serde(default)]
+    pub subresource: Option<String>,
     pub namespace: Option<String>,
     pub name: Option<String>,
     pub content_type: Option<String>,
