@@ -16,13 +16,16 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use base64::Engine;
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use serde::{Serialize, Serializer};
 
+use super::authfield::decode_auth;
 use super::credential::Credential;
 use super::gojson::{self, Json};
+use super::messages::{
+    auth_mismatch_message, auth_problem, auths_wrapper_problem, capitalise, field_type_problem,
+    missing_auths_problem, missing_key_problem, no_credential_problem, suspect_username_message,
+    wrong_type_problem,
+};
 use super::problem::{Origin, ProblemKind, SecretProblem};
 use super::urlmatch::kubelet_key;
 use super::{SecretString, urlmatch};
@@ -287,7 +290,7 @@ pub fn decode_docker_config_json(bytes: &[u8]) -> DecodedSecret {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Layout {
+pub(crate) enum Layout {
     /// `{"auths": {REGISTRY: ENTRY}}`, from `.dockerconfigjson` and files.
     ConfigJson,
     /// `{REGISTRY: ENTRY}`, the legacy `.dockercfg`.
@@ -616,13 +619,13 @@ fn classify_credential(
 
 /// The string fields of one entry, before `auth` is applied.
 #[derive(Default)]
-struct RawFields {
-    username: Option<String>,
-    password: Option<String>,
-    email: Option<String>,
-    auth: Option<String>,
-    identity_token: Option<String>,
-    registry_token: Option<String>,
+pub(crate) struct RawFields {
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) auth: Option<String>,
+    pub(crate) identity_token: Option<String>,
+    pub(crate) registry_token: Option<String>,
 }
 
 impl RawFields {
@@ -647,77 +650,6 @@ impl RawFields {
         .filter_map(|(name, present)| present.then_some(name))
         .collect()
     }
-}
-
-/// Go's `base64.StdEncoding`: padding required, non-zero trailing bits
-/// accepted.
-const PADDED: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-);
-
-/// Go's `base64.RawStdEncoding`: no padding allowed.
-const UNPADDED: GeneralPurpose = GeneralPurpose::new(
-    &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireNone),
-);
-
-/// Reason an `auth` value cannot be decoded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum AuthError {
-    /// Not base64, with a hint about the likely mistake.
-    Base64(Option<&'static str>),
-    /// Decodes, but without a colon. `true` when the text decodes once more
-    /// to something with a colon, that is, it was encoded twice.
-    NoColon(bool),
-}
-
-/// Decodes `auth` as the kubelet's `decodeDockerConfigFieldAuth`: padded
-/// base64 when the trimmed value ends in `=`, unpadded otherwise, with line
-/// breaks skipped as Go's decoder skips them, then split at the first colon.
-fn decode_auth(value: &str) -> Result<(String, String), AuthError> {
-    let padded = value.trim().ends_with('=');
-    let cleaned: String = value.chars().filter(|c| *c != '\r' && *c != '\n').collect();
-    let engine = if padded { &PADDED } else { &UNPADDED };
-    let Ok(bytes) = engine.decode(cleaned.as_bytes()) else {
-        return Err(AuthError::Base64(base64_hint(value)));
-    };
-
-    let Some(colon) = bytes.iter().position(|byte| *byte == b':') else {
-        return Err(AuthError::NoColon(is_encoded_twice(&bytes)));
-    };
-    // NOTE: Go keeps invalid UTF-8 as it is, while this replaces it with
-    // U+FFFD, so such a credential would differ from the kubelet's.
-    let username = String::from_utf8_lossy(&bytes[..colon]).into_owned();
-    let password = String::from_utf8_lossy(&bytes[colon + 1..]).into_owned();
-    Ok((username, password))
-}
-
-fn base64_hint(value: &str) -> Option<&'static str> {
-    if value.contains(':') {
-        Some("it contains a colon, so it looks like USERNAME:PASSWORD that was never encoded")
-    } else if value.contains(['-', '_']) {
-        Some("it contains - or _, which belong to the URL-safe alphabet, not the standard one")
-    } else if value.trim().contains(char::is_whitespace) {
-        Some("it contains a space or tab")
-    } else if value != value.trim() {
-        Some("it has a leading or trailing space")
-    } else {
-        None
-    }
-}
-
-fn is_encoded_twice(bytes: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(bytes);
-    let padded = text.trim().ends_with('=');
-    let engine = if padded { &PADDED } else { &UNPADDED };
-    engine
-        .decode(text.trim().as_bytes())
-        .is_ok_and(|inner| inner.contains(&b':'))
 }
 
 /// Returns the kubelet key for `key`, reporting a key that the kubelet
@@ -785,9 +717,9 @@ fn check_http_headers(top: &[(String, Json)], origin: Origin, decoded: &mut Deco
 
 /// The credential helpers a Docker config names. The kubelet never runs
 /// them.
-struct CredentialHelpers {
-    store: Option<String>,
-    registries: Vec<String>,
+pub(crate) struct CredentialHelpers {
+    pub(crate) store: Option<String>,
+    pub(crate) registries: Vec<String>,
 }
 
 impl CredentialHelpers {
@@ -803,277 +735,5 @@ impl CredentialHelpers {
 
     fn is_empty(&self) -> bool {
         self.store.is_none() && self.registries.is_empty()
-    }
-
-    fn problem(&self, empty_entries: &[String], origin: Origin) -> SecretProblem {
-        let mut named = Vec::new();
-        if let Some(store) = &self.store {
-            named.push(format!("credsStore {store:?}"));
-        }
-        if !self.registries.is_empty() {
-            named.push(format!("credHelpers for {}", self.registries.join(", ")));
-        }
-        let entries = if empty_entries.is_empty() {
-            "it has no entry with a credential".to_string()
-        } else {
-            format!(
-                "the entries {} contain no credential",
-                quoted_list(empty_entries)
-            )
-        };
-        let consequence = match origin {
-            Origin::Secret(_) => {
-                "The kubelet never runs credential helpers, so it sends no credential for \
-                 these registries"
-            }
-            Origin::File => "No credential for these registries can be read from this file",
-        };
-        SecretProblem::new(
-            ProblemKind::CredentialHelperOnly,
-            None,
-            format!(
-                "{} names credential helpers ({}), which keep the passwords outside the file, \
-                 and {entries}. {consequence}. {}.",
-                origin.document(),
-                named.join("; "),
-                capitalise(&origin.recreate_hint())
-            ),
-        )
-    }
-}
-
-fn wrong_type_problem(type_name: &str, data: &BTreeMap<String, Vec<u8>>) -> SecretProblem {
-    let content_hint = if data.contains_key(DOCKER_CONFIG_JSON_KEY) {
-        " Its .dockerconfigjson key can be reused: `kubectl create secret generic NAME \
-         --type=kubernetes.io/dockerconfigjson --from-file=.dockerconfigjson=config.json`."
-    } else {
-        ""
-    };
-    SecretProblem::new(
-        ProblemKind::WrongType,
-        None,
-        format!(
-            "secret type is {type_name:?}, so the kubelet ignores this secret: it reads pull \
-             secrets only of type {DOCKER_CONFIG_JSON_TYPE} (key {DOCKER_CONFIG_JSON_KEY}) or \
-             {DOCKERCFG_TYPE} (key {DOCKERCFG_KEY}). The type of a secret cannot be changed, \
-             so delete it and re-create it with `{}`.{content_hint}",
-            super::problem::CREATE_SECRET
-        ),
-    )
-}
-
-fn missing_key_problem(
-    kind: &SecretKind,
-    data_key: &str,
-    data: &BTreeMap<String, Vec<u8>>,
-) -> SecretProblem {
-    let present = if data.is_empty() {
-        "it has no data keys".to_string()
-    } else {
-        let keys: Vec<String> = data.keys().cloned().collect();
-        format!("its keys are {}", quoted_list(&keys))
-    };
-    let other_layout = match kind {
-        SecretKind::DockerConfigJson if data.contains_key(DOCKERCFG_KEY) => format!(
-            " The kubelet reads {DOCKERCFG_KEY} only from secrets of type {DOCKERCFG_TYPE}."
-        ),
-        SecretKind::DockerCfg if data.contains_key(DOCKER_CONFIG_JSON_KEY) => format!(
-            " The kubelet reads {DOCKER_CONFIG_JSON_KEY} only from secrets of type \
-             {DOCKER_CONFIG_JSON_TYPE}."
-        ),
-        _ => String::new(),
-    };
-    SecretProblem::new(
-        ProblemKind::MissingKey,
-        None,
-        format!(
-            "secret of type {} has no {data_key} key ({present}), so the kubelet ignores it.{} \
-             Put the Docker config under the key {data_key}, or re-create the secret with `{}`.",
-            kind.type_name(),
-            other_layout,
-            super::problem::CREATE_SECRET
-        ),
-    )
-}
-
-fn missing_auths_problem(top: &[(String, Json)], origin: Origin) -> SecretProblem {
-    let registry_like: Vec<String> = top
-        .iter()
-        .filter(|(key, value)| matches!(value, Json::Object(_)) && looks_like_registry(key))
-        .map(|(key, _)| key.clone())
-        .collect();
-    let hint = if registry_like.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " The top-level keys {} look like registries in the legacy .dockercfg layout: wrap \
-             them as {{\"auths\": {{...}}}}.",
-            quoted_list(&registry_like)
-        )
-    };
-    SecretProblem::new(
-        ProblemKind::MissingAuths,
-        None,
-        format!(
-            "{} has no \"auths\" object, so the kubelet finds no registry in it.{hint} {}.",
-            origin.document(),
-            capitalise(&origin.recreate_hint())
-        ),
-    )
-}
-
-fn looks_like_registry(key: &str) -> bool {
-    key.contains(['.', ':']) || key == "localhost" || key.starts_with("http")
-}
-
-fn auths_wrapper_problem(key: &str, nested: &[(String, Json)], layout: Layout) -> SecretProblem {
-    let registries: Vec<String> = nested.iter().map(|(name, _)| name.clone()).collect();
-    let inner = if registries.is_empty() {
-        String::new()
-    } else {
-        format!(" for {}", quoted_list(&registries))
-    };
-    let message = match layout {
-        Layout::Dockercfg => format!(
-            "the .dockercfg value contains a config.json document with an \"auths\" wrapper. \
-             The legacy .dockercfg layout lists registries at the top level, so the kubelet \
-             reads {key:?} as a registry name, finds no credential in it and never sends the \
-             credentials{inner}. Re-create the secret with type {DOCKER_CONFIG_JSON_TYPE} and \
-             key {DOCKER_CONFIG_JSON_KEY}, or remove the wrapper."
-        ),
-        Layout::ConfigJson => format!(
-            "entry {key:?} contains an \"auths\" object, so the registries are wrapped in \
-             \"auths\" twice and the kubelet never sends the credentials{inner}. Remove the \
-             inner wrapper."
-        ),
-    };
-    SecretProblem::new(ProblemKind::AuthsWrapper, Some(key), message)
-}
-
-fn no_credential_problem(key: &str) -> SecretProblem {
-    SecretProblem::new(
-        ProblemKind::NoCredential,
-        Some(key),
-        format!(
-            "entry {key:?} has no auth, username or password, so a pull that matches it is sent \
-             without credentials. Add the credentials, for example with `{}`.",
-            super::problem::CREATE_SECRET
-        ),
-    )
-}
-
-fn field_type_problem(key: &str, field: &str, type_name: &str, origin: Origin) -> SecretProblem {
-    let message = if field.is_empty() {
-        let setting_hint = if matches!(key, "credsStore" | "credHelpers" | "auths" | "HttpHeaders")
-        {
-            format!(" ({key:?} is a config.json setting, not a registry)")
-        } else {
-            String::new()
-        };
-        format!(
-            "entry {key:?} is {type_name} where the kubelet expects an object with auth, or \
-             username and password{setting_hint}, {}. {}.",
-            origin.unparsable_consequence(),
-            capitalise(&origin.recreate_hint())
-        )
-    } else {
-        format!(
-            "field {field:?} of entry {key:?} is {type_name} where the kubelet expects a \
-             string, {}. Write the value as a JSON string.",
-            origin.unparsable_consequence()
-        )
-    };
-    SecretProblem::new(ProblemKind::InvalidFieldType, Some(key), message)
-}
-
-fn auth_problem(key: &str, error: &AuthError, origin: Origin) -> SecretProblem {
-    let fix = "Set auth to the base64 encoding of USERNAME:PASSWORD, for example the output of \
-               `printf '%s' 'USERNAME:PASSWORD' | base64 -w0`";
-    match error {
-        AuthError::Base64(hint) => {
-            let hint = hint.map(|text| format!(" ({text})")).unwrap_or_default();
-            SecretProblem::new(
-                ProblemKind::InvalidAuthBase64,
-                Some(key),
-                format!(
-                    "the auth value of entry {key:?} is not valid base64{hint}, {} (Go reports \
-                     \"illegal base64 data at input byte N\"). {fix}.",
-                    origin.unparsable_consequence()
-                ),
-            )
-        }
-        AuthError::NoColon(twice) => {
-            let hint = if *twice {
-                " It is base64-encoded twice: decode it once."
-            } else {
-                ""
-            };
-            SecretProblem::new(
-                ProblemKind::AuthWithoutColon,
-                Some(key),
-                format!(
-                    "the auth value of entry {key:?} decodes to text without a colon and \
-                     cannot be split into username and password, {} (\"unable to parse auth \
-                     field, must be formatted as base64(username:password)\").{hint} {fix}.",
-                    origin.unparsable_consequence()
-                ),
-            )
-        }
-    }
-}
-
-fn auth_mismatch_message(
-    key: &str,
-    fields: &RawFields,
-    auth_username: &str,
-    same_password: bool,
-) -> String {
-    let mut differences = Vec::new();
-    let field_username = fields.username.as_deref().unwrap_or("");
-    if field_username != auth_username {
-        differences.push(format!(
-            "auth contains username {auth_username:?} but the username field is {field_username:?}"
-        ));
-    }
-    if !same_password {
-        differences.push("auth and the password field contain different passwords".to_string());
-    }
-    format!(
-        "entry {key:?}: {}. The kubelet uses the values in auth and ignores the username and \
-         password fields. Make them agree, or drop the fields that are wrong.",
-        differences.join(", and ")
-    )
-}
-
-fn suspect_username_message(entry: &AuthEntry) -> Option<String> {
-    let key = &entry.key;
-    match entry.username.as_deref() {
-        None if entry.password.is_some() => Some(format!(
-            "entry {key:?} has a password but an empty username. A shell expands a username \
-             that starts with $ (such as NGC's $oauthtoken) to nothing unless it is in single \
-             quotes, so re-create the secret with the username quoted."
-        )),
-        Some(username) if username == "robot" || username.starts_with("robot+") => Some(format!(
-            "entry {key:?} has username {username:?}, which looks like a Harbor robot account \
-             name robot$NAME after a shell expanded $NAME. Re-create the secret with the \
-             username in single quotes."
-        )),
-        _ => None,
-    }
-}
-
-fn quoted_list(items: &[String]) -> String {
-    items
-        .iter()
-        .map(|item| format!("{item:?}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -4,11 +4,13 @@
 //! server or from files, and get back decoded entries, problems and the
 //! credentials the kubelet would try for an image.
 
+mod authfield;
 mod credential;
 mod dockerconfig;
 mod gojson;
 mod image;
 pub mod keyring;
+mod messages;
 mod problem;
 mod secret_string;
 mod urlmatch;
