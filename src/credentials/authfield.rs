@@ -79,10 +79,16 @@ fn is_encoded_twice(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// (name, auth value, username and password, or the error)
+    type AuthCase = (
+        &'static str,
+        &'static str,
+        Result<(&'static str, &'static str), AuthError>,
+    );
+
     #[test]
     fn decode_auth_go_rules() {
-        // (name, auth value, username and password, or the error)
-        let cases: [(&str, &str, Result<(&str, &str), AuthError>); 12] = [
+        let cases: [AuthCase; 12] = [
             ("padded", "dXNlcjpwYXNz", Ok(("user", "pass"))),
             ("padding present", "dXNlcjpwYXNzdw==", Ok(("user", "passw"))),
             ("unpadded", "dXNlcjpwYXNzdw", Ok(("user", "passw"))),
