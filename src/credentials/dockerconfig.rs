@@ -96,7 +96,12 @@ pub struct DecodedSecret {
 impl DecodedSecret {
     /// Returns the first problem that makes the kubelet's decoder fail, if
     /// any. For a pull secret this error fails every pull of the pod.
+    /// A secret the kubelet does not read never fails its decoder, even when
+    /// its content would.
     pub fn unparsable(&self) -> Option<&SecretProblem> {
+        if !self.kubelet_reads {
+            return None;
+        }
         self.problems
             .iter()
             .find(|problem| problem.effect == super::Effect::Unparsable)

@@ -789,6 +789,9 @@ fn decode_secret_kind_and_reads() {
         assert_eq!(decoded.kubelet_reads, reads, "{name}: kubelet_reads");
     }
     assert!(config_json("{").unparsable().is_some());
+    let opaque_broken = decode_secret("Opaque", &data(&[(DOCKER_CONFIG_JSON_KEY, "{")]));
+    assert_eq!(kinds(&opaque_broken), [WrongType, InvalidJson]);
+    assert!(opaque_broken.unparsable().is_none());
     assert!(config_json(r#"{"auths":{}}"#).unparsable().is_none());
 }
 
