@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 use support::kube::{KubeApi, KubeOptions, cluster_dir, cluster_subset};
 use support::lab::{Vars, lab};
 
+/// The clusters whose every message follows the kubelet's forms (see the fixtures README).
 const CLUSTERS: [&str; 3] = ["openclaw", "token", "empty"];
 const OPENCLAW_POD_COUNT: usize = 21;
 
@@ -123,6 +124,22 @@ fn fixture_objects(cluster: &str) -> Vec<(String, Value)> {
     objects
 }
 
+/// Returns every fixture cluster directory name, including those other test files add.
+fn all_clusters() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clusters");
+    let mut names: Vec<String> = fs::read_dir(&root)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", root.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for expected in CLUSTERS {
+        assert!(names.iter().any(|name| name == expected), "{names:?}");
+    }
+    names
+}
+
 fn deserialize_as(kind: &str, object: &Value) -> Result<(), String> {
     fn check<T: serde::de::DeserializeOwned>(object: &Value) -> Result<(), String> {
         serde_json::from_value::<T>(object.clone())
@@ -159,7 +176,7 @@ fn text<'a>(object: &'a Value, pointer: &str) -> &'a str {
 #[test]
 fn fixtures_deserialize_into_k8s_types() {
     let mut failures = Vec::new();
-    for cluster in CLUSTERS {
+    for cluster in &all_clusters() {
         let objects = fixture_objects(cluster);
         assert!(
             objects.len() > 5,
@@ -183,7 +200,7 @@ fn fixtures_deserialize_into_k8s_types() {
 
 #[test]
 fn fixture_references_resolve() {
-    for cluster in CLUSTERS {
+    for cluster in &all_clusters() {
         let objects = fixture_objects(cluster);
         let by_key: BTreeMap<(String, String, String), &Value> = objects
             .iter()
@@ -266,7 +283,7 @@ fn fixture_references_resolve() {
 
 #[test]
 fn fixture_nodes_are_linux_amd64_and_arm64() {
-    for cluster in CLUSTERS {
+    for cluster in &all_clusters() {
         let architectures: BTreeSet<String> = fixture_objects(cluster)
             .iter()
             .filter(|(_, object)| text(object, "/kind") == "Node")
@@ -1404,6 +1421,8 @@ fn zot_runs_built_binary() {
     // Only the exit code is checked: the harness must not depend on the plugin's help text.
     let output = support::zot(["--help"]).run();
     output.assert_code(0);
+    let with_input = support::zot(["--help"]).stdin("unread input\n").run();
+    with_input.assert_code(0);
 }
 
 #[test]

@@ -9,7 +9,7 @@ pub mod kube;
 pub mod lab;
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -41,6 +41,7 @@ where
         envs: Vec::new(),
         kubeconfig: None,
         timeout: DEFAULT_TIMEOUT,
+        stdin: None,
     }
 }
 
@@ -51,6 +52,7 @@ pub struct Zot {
     envs: Vec<(OsString, OsString)>,
     kubeconfig: Option<PathBuf>,
     timeout: Duration,
+    stdin: Option<String>,
 }
 
 impl Zot {
@@ -64,6 +66,12 @@ impl Zot {
     pub fn env(mut self, name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Self {
         self.envs
             .push((name.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Feeds `text` to the child's standard input (else it reads from /dev/null).
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_string());
         self
     }
 
@@ -86,7 +94,11 @@ impl Zot {
             .env("PATH", SYSTEM_PATH)
             .env("HOME", home.path())
             .env("RUST_BACKTRACE", "1")
-            .stdin(Stdio::null())
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         if let Some(kubeconfig) = &self.kubeconfig {
@@ -98,6 +110,17 @@ impl Zot {
         let mut child = command.spawn().expect("start kubectl-zot");
         let stdout = read_in_background(child.stdout.take().expect("piped stdout"));
         let stderr = read_in_background(child.stderr.take().expect("piped stderr"));
+        // Written after the readers start, so a child that prints before it reads cannot
+        // block on a full stdout pipe. Dropping the pipe then closes the child's stdin.
+        if let Some(text) = &self.stdin {
+            let mut pipe = child.stdin.take().expect("piped stdin");
+            // A child that exits without reading its input closes the pipe first.
+            if let Err(error) = pipe.write_all(text.as_bytes())
+                && error.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                panic!("cannot write kubectl-zot's stdin: {error}");
+            }
+        }
         let deadline = Instant::now() + self.timeout;
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for kubectl-zot") {
