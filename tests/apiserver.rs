@@ -1408,6 +1408,31 @@ fn unknown_placeholder_stops_server() {
 }
 
 #[test]
+fn invalid_fault_rule_is_usage_error() {
+    let dir = tempfile::TempDir::new().unwrap();
+    for (flag, rule, expected) in [
+        ("--fail", "get:pods:999", "status 999 is not one of"),
+        ("--delay", "get:pods", "expected VERB:RESOURCE:SECONDS"),
+        ("--forbid", "get", "expected VERB:RESOURCE[:SCOPE]"),
+    ] {
+        let output = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/kube-apiserver"))
+            .arg("--cluster")
+            .arg(cluster_dir("empty"))
+            .arg("--port-file")
+            .arg(dir.path().join("port"))
+            .arg("--log")
+            .arg(dir.path().join("log"))
+            .args([flag, rule])
+            .output()
+            .expect("run lab/kube-apiserver");
+        assert_eq!(output.status.code(), Some(2), "{flag} {rule}");
+        let message = stderr(&output);
+        assert!(message.contains(expected), "{flag} {rule}: {message}");
+    }
+    assert!(!dir.path().join("port").exists());
+}
+
+#[test]
 fn server_stops_on_drop() {
     let api = start("empty");
     let port = api.port;
