@@ -35,14 +35,20 @@ pub fn main_exit_code() -> ExitCode {
         Err(err) => {
             let _ = err.print();
             return match err.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitCode::SUCCESS
+                }
                 _ => ExitCode::from(EXIT_ERROR),
             };
         }
     };
     init_logging(cli.global.verbosity);
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
@@ -113,8 +119,8 @@ fn registry_client(global: &GlobalArgs) -> anyhow::Result<Arc<RegistryClient>> {
 }
 
 async fn connect(global: &GlobalArgs) -> anyhow::Result<Cluster> {
-    let request_timeout =
-        parse_request_timeout(&global.request_timeout).map_err(|err| anyhow::anyhow!("--request-timeout: {err}"))?;
+    let request_timeout = parse_request_timeout(&global.request_timeout)
+        .map_err(|err| anyhow::anyhow!("--request-timeout: {err}"))?;
     Ok(Cluster::connect(&ClusterOptions {
         kubeconfig: global.kubeconfig.clone(),
         context: global.context.clone(),
@@ -139,7 +145,12 @@ async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Resul
     let namespace = if args.all_namespaces {
         None
     } else {
-        Some(global.namespace.clone().unwrap_or_else(|| cluster.default_namespace.clone()))
+        Some(
+            global
+                .namespace
+                .clone()
+                .unwrap_or_else(|| cluster.default_namespace.clone()),
+        )
     };
     let options = DiagnoseOptions {
         namespace: namespace.clone(),
@@ -147,12 +158,13 @@ async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Resul
         selector: args.selector.clone(),
         show_secrets: global.show_secrets,
     };
-    let report = diagnose(&cluster, registry, &options)
-        .await
-        .with_context(|| match &namespace {
-            Some(ns) => format!("cannot read pods in namespace {ns}"),
-            None => "cannot read pods in all namespaces".to_string(),
-        })?;
+    let report =
+        diagnose(&cluster, registry, &options)
+            .await
+            .with_context(|| match &namespace {
+                Some(ns) => format!("cannot read pods in namespace {ns}"),
+                None => "cannot read pods in all namespaces".to_string(),
+            })?;
     let text = match args.output {
         OutputFormat::Table => output::render_report_table(&report, namespace.is_none()),
         format => output::to_machine_text(&report, format)?,

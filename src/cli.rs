@@ -46,7 +46,13 @@ pub struct GlobalArgs {
     pub request_timeout: String,
 
     /// Number for the log level verbosity (logs go to stderr).
-    #[arg(short = 'v', long = "v", global = true, value_name = "LEVEL", default_value_t = 0)]
+    #[arg(
+        short = 'v',
+        long = "v",
+        global = true,
+        value_name = "LEVEL",
+        default_value_t = 0
+    )]
     pub verbosity: u8,
 
     /// Extra CA certificate (PEM) to trust for registry TLS, in addition to the system roots.

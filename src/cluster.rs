@@ -115,22 +115,25 @@ impl Cluster {
             cluster: None,
             user: None,
         };
-        let kubeconfig = match &options.kubeconfig {
-            Some(path) => Some(Kubeconfig::read_from(path).map_err(|source| ClusterError::Kubeconfig {
-                path: path.display().to_string(),
-                source,
-            })?),
-            None => match Kubeconfig::from_env() {
-                Ok(Some(config)) => Some(config),
-                Ok(None) => default_kubeconfig()?,
-                Err(source) => {
-                    return Err(ClusterError::Kubeconfig {
-                        path: std::env::var("KUBECONFIG").unwrap_or_default(),
+        let kubeconfig =
+            match &options.kubeconfig {
+                Some(path) => Some(Kubeconfig::read_from(path).map_err(|source| {
+                    ClusterError::Kubeconfig {
+                        path: path.display().to_string(),
                         source,
-                    });
-                }
-            },
-        };
+                    }
+                })?),
+                None => match Kubeconfig::from_env() {
+                    Ok(Some(config)) => Some(config),
+                    Ok(None) => default_kubeconfig()?,
+                    Err(source) => {
+                        return Err(ClusterError::Kubeconfig {
+                            path: std::env::var("KUBECONFIG").unwrap_or_default(),
+                            source,
+                        });
+                    }
+                },
+            };
         let mut config = match kubeconfig {
             Some(kubeconfig) => Config::from_custom_kubeconfig(kubeconfig, &kube_options)
                 .await
@@ -141,7 +144,8 @@ impl Cluster {
         config.write_timeout = options.request_timeout;
         config.connect_timeout = options.request_timeout.or(Some(Duration::from_secs(30)));
         let default_namespace = config.default_namespace.clone();
-        let client = Client::try_from(config).map_err(|err| ClusterError::Config(describe_chain(&err)))?;
+        let client =
+            Client::try_from(config).map_err(|err| ClusterError::Config(describe_chain(&err)))?;
         Ok(Cluster {
             client,
             default_namespace,
@@ -160,8 +164,18 @@ impl Cluster {
     }
 
     /// Lists pods in `namespace` (all when None), following `continue` pages.
-    pub async fn list_pods(&self, namespace: Option<&str>, selector: Option<&str>) -> Result<Vec<Pod>, ApiFailure> {
-        list_all(self.namespaced::<Pod>(namespace), selector, None, "list pods").await
+    pub async fn list_pods(
+        &self,
+        namespace: Option<&str>,
+        selector: Option<&str>,
+    ) -> Result<Vec<Pod>, ApiFailure> {
+        list_all(
+            self.namespaced::<Pod>(namespace),
+            selector,
+            None,
+            "list pods",
+        )
+        .await
     }
 
     pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Pod, ApiFailure> {
@@ -189,11 +203,17 @@ impl Cluster {
             .map_err(|err| ApiFailure::from_kube(err, &format!("get secret {namespace}/{name}")))
     }
 
-    pub async fn get_service_account(&self, namespace: &str, name: &str) -> Result<ServiceAccount, ApiFailure> {
+    pub async fn get_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ServiceAccount, ApiFailure> {
         self.namespaced::<ServiceAccount>(Some(namespace))
             .get(name)
             .await
-            .map_err(|err| ApiFailure::from_kube(err, &format!("get serviceaccount {namespace}/{name}")))
+            .map_err(|err| {
+                ApiFailure::from_kube(err, &format!("get serviceaccount {namespace}/{name}"))
+            })
     }
 
     pub async fn get_node(&self, name: &str) -> Result<Node, ApiFailure> {
@@ -211,9 +231,17 @@ impl Cluster {
     }
 
     /// GETs any namespaced object as JSON, by its API path pieces.
-    pub async fn get_namespaced<K>(&self, namespace: &str, name: &str, what: &str) -> Result<K, ApiFailure>
+    pub async fn get_namespaced<K>(
+        &self,
+        namespace: &str,
+        name: &str,
+        what: &str,
+    ) -> Result<K, ApiFailure>
     where
-        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + std::fmt::Debug,
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
         <K as kube::Resource>::DynamicType: Default,
     {
         self.namespaced::<K>(Some(namespace))
@@ -239,7 +267,12 @@ fn default_kubeconfig() -> Result<Option<Kubeconfig>, ClusterError> {
         })
 }
 
-async fn list_all<K>(api: Api<K>, labels: Option<&str>, fields: Option<&str>, what: &str) -> Result<Vec<K>, ApiFailure>
+async fn list_all<K>(
+    api: Api<K>,
+    labels: Option<&str>,
+    fields: Option<&str>,
+    what: &str,
+) -> Result<Vec<K>, ApiFailure>
 where
     K: Clone + DeserializeOwned + std::fmt::Debug,
 {
@@ -252,7 +285,10 @@ where
         params = params.fields(fields);
     }
     loop {
-        let page: ObjectList<K> = api.list(&params).await.map_err(|err| ApiFailure::from_kube(err, what))?;
+        let page: ObjectList<K> = api
+            .list(&params)
+            .await
+            .map_err(|err| ApiFailure::from_kube(err, what))?;
         items.extend(page.items);
         match page.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(token) => params = params.continue_token(&token),
@@ -286,10 +322,22 @@ mod tests {
     #[test]
     fn request_timeout_forms() {
         assert_eq!(parse_request_timeout("0").unwrap(), None);
-        assert_eq!(parse_request_timeout("5").unwrap(), Some(Duration::from_secs(5)));
-        assert_eq!(parse_request_timeout("30s").unwrap(), Some(Duration::from_secs(30)));
-        assert_eq!(parse_request_timeout("1m30s").unwrap(), Some(Duration::from_secs(90)));
-        assert_eq!(parse_request_timeout("250ms").unwrap(), Some(Duration::from_millis(250)));
+        assert_eq!(
+            parse_request_timeout("5").unwrap(),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            parse_request_timeout("30s").unwrap(),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            parse_request_timeout("1m30s").unwrap(),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(
+            parse_request_timeout("250ms").unwrap(),
+            Some(Duration::from_millis(250))
+        );
         assert!(parse_request_timeout("soon").is_err());
         assert!(parse_request_timeout("-1s").is_err());
     }

@@ -23,7 +23,11 @@ pub struct Explanation {
 pub fn explain(message: &str) -> Explanation {
     let classification = classify(message);
     let image = classification.image.clone();
-    let next = next_step(classification.cause, image.as_deref(), classification.registry.as_deref());
+    let next = next_step(
+        classification.cause,
+        image.as_deref(),
+        classification.registry.as_deref(),
+    );
     Explanation {
         cause: classification.cause,
         image,
@@ -47,28 +51,58 @@ pub fn next_step(cause: Cause, image: Option<&str>, registry: Option<&str>) -> S
         Cause::TagNotFound | Cause::ManifestNotFound => {
             format!("List the tags that exist: kubectl zot tags {repository}")
         }
-        Cause::RepositoryNotFound => format!("Check the repository path; kubectl zot tags {repository} tells whether it exists."),
-        Cause::DigestNotFound => format!("Resolve the tag you meant: kubectl zot digest {repository}:TAG"),
-        Cause::PlatformNotFound => format!("See which platforms the image has: kubectl zot inspect {image}"),
-        Cause::BlobNotFound => format!("Push {image} again; kubectl zot diagnose shows which blob is missing."),
+        Cause::RepositoryNotFound => format!(
+            "Check the repository path; kubectl zot tags {repository} tells whether it exists."
+        ),
+        Cause::DigestNotFound => {
+            format!("Resolve the tag you meant: kubectl zot digest {repository}:TAG")
+        }
+        Cause::PlatformNotFound => {
+            format!("See which platforms the image has: kubectl zot inspect {image}")
+        }
+        Cause::BlobNotFound => {
+            format!("Push {image} again; kubectl zot diagnose shows which blob is missing.")
+        }
         Cause::CredentialsMissing => format!(
             "Check that the pod lists a pull secret for {registry}: kubectl zot diagnose -n NAMESPACE"
         ),
-        Cause::CredentialsRejected => format!("Update the pull secret for {registry} with the current password."),
-        Cause::AccessDenied => format!("Check that the login may pull {repository} in the registry."),
-        Cause::SecretNotFound => "Create the missing pull secret with kubectl create secret docker-registry.".to_string(),
-        Cause::SecretInvalid => "Recreate the pull secret as type kubernetes.io/dockerconfigjson.".to_string(),
+        Cause::CredentialsRejected => {
+            format!("Update the pull secret for {registry} with the current password.")
+        }
+        Cause::AccessDenied => {
+            format!("Check that the login may pull {repository} in the registry.")
+        }
+        Cause::SecretNotFound => {
+            "Create the missing pull secret with kubectl create secret docker-registry.".to_string()
+        }
+        Cause::SecretInvalid => {
+            "Recreate the pull secret as type kubernetes.io/dockerconfigjson.".to_string()
+        }
         Cause::SecretHostMismatch => format!("Add an entry for {registry} to the pull secret."),
-        Cause::TlsError => format!("Check the certificate of {registry} and whether the nodes trust its CA."),
-        Cause::HttpHttpsMismatch => format!("Check whether {registry} serves HTTPS or plain HTTP, and configure the runtime to match."),
+        Cause::TlsError => {
+            format!("Check the certificate of {registry} and whether the nodes trust its CA.")
+        }
+        Cause::HttpHttpsMismatch => format!(
+            "Check whether {registry} serves HTTPS or plain HTTP, and configure the runtime to match."
+        ),
         Cause::DnsError => format!("Check that {registry} resolves from the nodes."),
-        Cause::RegistryUnreachable => format!("Check that {registry} runs and is reachable from the nodes."),
+        Cause::RegistryUnreachable => {
+            format!("Check that {registry} runs and is reachable from the nodes.")
+        }
         Cause::RegistryError => format!("Check the logs and storage of {registry}."),
         Cause::RateLimited => "Wait, authenticate the pulls, or mirror the image.".to_string(),
-        Cause::InvalidReference => "Fix the image reference: lowercase repository, valid tag or digest.".to_string(),
-        Cause::ImageNotPresent => "Load the image onto the node or change imagePullPolicy from Never.".to_string(),
-        Cause::UnsupportedMediaType => "Push the image as an OCI or Docker schema 2 image.".to_string(),
-        Cause::ImageAvailableNow => "Wait for the pull back-off or delete the pod to retry now.".to_string(),
+        Cause::InvalidReference => {
+            "Fix the image reference: lowercase repository, valid tag or digest.".to_string()
+        }
+        Cause::ImageNotPresent => {
+            "Load the image onto the node or change imagePullPolicy from Never.".to_string()
+        }
+        Cause::UnsupportedMediaType => {
+            "Push the image as an OCI or Docker schema 2 image.".to_string()
+        }
+        Cause::ImageAvailableNow => {
+            "Wait for the pull back-off or delete the pod to retry now.".to_string()
+        }
         Cause::StaleImage => "Restart the workload: kubectl zot restart TYPE/NAME".to_string(),
         Cause::Unknown => "Run kubectl zot diagnose on the namespace for a live check.".to_string(),
     }
@@ -76,7 +110,10 @@ pub fn next_step(cause: Cause, image: Option<&str>, registry: Option<&str>) -> S
 
 /// Renders an explanation for a terminal.
 pub fn render_table(explanation: &Explanation) -> String {
-    let mut out = format!("cause:    {}\nmeaning:  {}\n", explanation.cause, explanation.meaning);
+    let mut out = format!(
+        "cause:    {}\nmeaning:  {}\n",
+        explanation.cause, explanation.meaning
+    );
     if let Some(image) = &explanation.image {
         out.push_str(&format!("image:    {image}\n"));
     }

@@ -24,7 +24,10 @@ pub fn to_machine_text<T: Serialize>(value: &T, format: OutputFormat) -> anyhow:
 /// Writes `text` to stdout. A closed pipe (`| head`) is not an error.
 pub fn print(text: &str) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
@@ -81,7 +84,10 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
         for finding in &report.findings {
             let group = (
                 finding.namespace.clone(),
-                finding.workload.clone().unwrap_or_else(|| format!("pod/{}", finding.pod)),
+                finding
+                    .workload
+                    .clone()
+                    .unwrap_or_else(|| format!("pod/{}", finding.pod)),
             );
             if current_group.as_ref() != Some(&group) {
                 out.push('\n');
@@ -119,7 +125,10 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
                 out.push_str(&format!("    registry: not checked: {why}\n"));
             }
             for secret in evidence.secrets.iter().filter(|s| s.status != "ok") {
-                out.push_str(&format!("    secret:   {} ({}): {}\n", secret.name, secret.referenced_by, secret.status));
+                out.push_str(&format!(
+                    "    secret:   {} ({}): {}\n",
+                    secret.name, secret.referenced_by, secret.status
+                ));
             }
             out.push_str(&format!(
                 "    {} {}\n",
@@ -147,13 +156,22 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
             .iter()
             .map(|r| {
                 if r.reachable {
-                    let mut text = format!("{} ({}, auth {})", r.host, r.scheme.as_deref().unwrap_or("?"), r.auth.as_deref().unwrap_or("?"));
+                    let mut text = format!(
+                        "{} ({}, auth {})",
+                        r.host,
+                        r.scheme.as_deref().unwrap_or("?"),
+                        r.auth.as_deref().unwrap_or("?")
+                    );
                     if let Some(methods) = &r.zot_auth_methods {
                         text.push_str(&format!(", Zot with {}", methods.join("+")));
                     }
                     text
                 } else {
-                    format!("{} (unreachable: {})", r.host, r.error.as_deref().unwrap_or("?"))
+                    format!(
+                        "{} (unreachable: {})",
+                        r.host,
+                        r.error.as_deref().unwrap_or("?")
+                    )
                 }
             })
             .collect();

@@ -50,7 +50,9 @@ pub fn parse_target(text: &str) -> Result<Target, String> {
         return Ok(Target::Pod(text.to_string()));
     };
     if name.is_empty() || name.contains('/') {
-        return Err(format!("invalid target {text:?}: expected NAME or TYPE/NAME"));
+        return Err(format!(
+            "invalid target {text:?}: expected NAME or TYPE/NAME"
+        ));
     }
     let kind = match kind.to_ascii_lowercase().as_str() {
         "pod" | "pods" | "po" => return Ok(Target::Pod(name.to_string())),
@@ -138,29 +140,42 @@ pub async fn fetch_pods(
                         .list_pods(Some(ns), Some(&format!("job-name={name}")))
                         .await?
                         .into_iter()
-                        .filter(|pod| owned_by(pod, "Job", job.metadata.name.as_deref().unwrap_or_default()))
+                        .filter(|pod| {
+                            owned_by(pod, "Job", job.metadata.name.as_deref().unwrap_or_default())
+                        })
                         .collect());
                 }
                 WorkloadKind::CronJob => {
-                    cluster.get_namespaced::<CronJob>(ns, name, "cronjob").await?;
+                    cluster
+                        .get_namespaced::<CronJob>(ns, name, "cronjob")
+                        .await?;
                     // Pods of a CronJob carry their Job's name, which starts with the CronJob's.
                     let prefix = format!("{name}-");
                     return Ok(cluster
                         .list_pods(Some(ns), selector)
                         .await?
                         .into_iter()
-                        .filter(|pod| owner_name(pod, "Job").is_some_and(|job| job.starts_with(&prefix)))
+                        .filter(|pod| {
+                            owner_name(pod, "Job").is_some_and(|job| job.starts_with(&prefix))
+                        })
                         .collect());
                 }
             };
-            let mut labels = template_selector.map(|s| selector_string(&s)).unwrap_or_default();
+            let mut labels = template_selector
+                .map(|s| selector_string(&s))
+                .unwrap_or_default();
             if let Some(extra) = selector {
                 if !labels.is_empty() {
                     labels.push(',');
                 }
                 labels.push_str(extra);
             }
-            cluster.list_pods(Some(ns), Some(&labels).filter(|l| !l.is_empty()).map(|l| l.as_str())).await
+            cluster
+                .list_pods(
+                    Some(ns),
+                    Some(&labels).filter(|l| !l.is_empty()).map(|l| l.as_str()),
+                )
+                .await
         }
     }
 }
@@ -190,10 +205,13 @@ pub struct Needs {
     pub jobs: BTreeSet<(String, String)>,
 }
 
+/// The events of one namespace (None: all namespaces), or why they could not be listed.
+type EventList = (Option<String>, Result<Vec<Event>, ApiFailure>);
+
 /// Reads events, secrets, ServiceAccounts, nodes and Jobs. A failed read
 /// becomes a warning or a per-object error; it never aborts the report.
 pub async fn fetch_related(cluster: &Cluster, needs: Needs, snapshot: &mut Snapshot) {
-    let mut event_lists: Vec<(Option<String>, Result<Vec<Event>, ApiFailure>)> = Vec::new();
+    let mut event_lists: Vec<EventList> = Vec::new();
     if needs.events_all_namespaces && !needs.event_namespaces.is_empty() {
         event_lists.push((None, cluster.list_pod_events(None).await));
     } else {
@@ -328,14 +346,28 @@ pub async fn fetch_related(cluster: &Cluster, needs: Needs, snapshot: &mut Snaps
 }
 
 /// A warning for a read that failed, with how to grant it when it was forbidden.
-fn access_warning(failure: &ApiFailure, resource: &str, namespace: Option<&str>, verb: &str, consequence: &str) -> String {
-    let scope = namespace.map(|ns| format!(" in namespace {ns}")).unwrap_or_default();
+fn access_warning(
+    failure: &ApiFailure,
+    resource: &str,
+    namespace: Option<&str>,
+    verb: &str,
+    consequence: &str,
+) -> String {
+    let scope = namespace
+        .map(|ns| format!(" in namespace {ns}"))
+        .unwrap_or_default();
     if failure.is_forbidden() {
         let grant = match namespace {
-            Some(ns) => format!("kubectl create role zot-reader --verb={verb} --resource={resource} -n {ns}"),
-            None => format!("kubectl create clusterrole zot-reader --verb={verb} --resource={resource}"),
+            Some(ns) => format!(
+                "kubectl create role zot-reader --verb={verb} --resource={resource} -n {ns}"
+            ),
+            None => {
+                format!("kubectl create clusterrole zot-reader --verb={verb} --resource={resource}")
+            }
         };
-        format!("cannot {verb} {resource}{scope}: forbidden; {consequence} (grant it, e.g. {grant})")
+        format!(
+            "cannot {verb} {resource}{scope}: forbidden; {consequence} (grant it, e.g. {grant})"
+        )
     } else {
         format!("cannot {verb} {resource}{scope}: {failure}; {consequence}")
     }
@@ -346,7 +378,12 @@ pub fn pod_pull_secrets(pod: &Pod) -> Vec<String> {
     pod.spec
         .as_ref()
         .and_then(|s| s.image_pull_secrets.as_ref())
-        .map(|list| list.iter().map(|r| r.name.clone()).filter(|n| !n.is_empty()).collect())
+        .map(|list| {
+            list.iter()
+                .map(|r| r.name.clone())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -371,7 +408,10 @@ mod tests {
     #[test]
     fn targets_parse_with_kubectl_spellings() {
         assert_eq!(parse_target("web-1").unwrap(), Target::Pod("web-1".into()));
-        assert_eq!(parse_target("po/web-1").unwrap(), Target::Pod("web-1".into()));
+        assert_eq!(
+            parse_target("po/web-1").unwrap(),
+            Target::Pod("web-1".into())
+        );
         assert_eq!(
             parse_target("deploy/web").unwrap(),
             Target::Workload {

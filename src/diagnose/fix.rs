@@ -27,7 +27,10 @@ pub struct FixContext<'a> {
 pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
     let ns = cx.namespace;
     let server = cx.parsed.map(|p| p.registry.as_str()).unwrap_or("REGISTRY");
-    let target = cx.workload.map(str::to_string).unwrap_or_else(|| format!("pod/{}", cx.pod));
+    let target = cx
+        .workload
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("pod/{}", cx.pod));
     let create_secret = |name: &str| {
         format!(
             "kubectl create secret docker-registry {name} -n {ns} --docker-server={server} \
@@ -37,7 +40,10 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
     };
     match cause {
         Cause::TagNotFound => {
-            let repository = cx.parsed.map(|p| p.name()).unwrap_or_else(|| cx.image.to_string());
+            let repository = cx
+                .parsed
+                .map(|p| p.name())
+                .unwrap_or_else(|| cx.image.to_string());
             match cx.closest_tags.first() {
                 Some(tag) => format!(
                     "Use an existing tag ({}), e.g. kubectl set image {target} {}={repository}:{tag} -n {ns}, \
@@ -45,20 +51,28 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
                     cx.closest_tags.join(", "),
                     cx.container
                 ),
-                None => format!("Push the image to {repository}, or point {target} at an existing tag."),
+                None => {
+                    format!("Push the image to {repository}, or point {target} at an existing tag.")
+                }
             }
         }
         Cause::RepositoryNotFound => format!(
             "Correct the repository in {target}'s image, or push the image to {}.",
-            cx.parsed.map(|p| p.name()).unwrap_or_else(|| cx.image.to_string())
+            cx.parsed
+                .map(|p| p.name())
+                .unwrap_or_else(|| cx.image.to_string())
         ),
         Cause::DigestNotFound => format!(
             "Pin {target} to a digest that exists (kubectl zot digest {}:TAG prints one), or push the image.",
-            cx.parsed.map(|p| p.name()).unwrap_or_else(|| cx.image.to_string())
+            cx.parsed
+                .map(|p| p.name())
+                .unwrap_or_else(|| cx.image.to_string())
         ),
         Cause::ManifestNotFound => format!(
             "Check that the tag and repository exist: kubectl zot tags {}.",
-            cx.parsed.map(|p| p.name()).unwrap_or_else(|| cx.image.to_string())
+            cx.parsed
+                .map(|p| p.name())
+                .unwrap_or_else(|| cx.image.to_string())
         ),
         Cause::PlatformNotFound => format!(
             "Push a variant for {} (e.g. docker buildx build --platform {},{} --push), or schedule \
@@ -84,10 +98,15 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
         ),
         Cause::AccessDenied => format!(
             "Grant {} pull access to {} in the registry, or use credentials that have it.",
-            cx.username.map(|u| format!("user {u}")).unwrap_or_else(|| "the login".to_string()),
+            cx.username
+                .map(|u| format!("user {u}"))
+                .unwrap_or_else(|| "the login".to_string()),
             cx.parsed.map(|p| p.repository.as_str()).unwrap_or(cx.image)
         ),
-        Cause::SecretNotFound => format!("Create the secret: {}", create_secret(cx.secret.unwrap_or("regcred"))),
+        Cause::SecretNotFound => format!(
+            "Create the secret: {}",
+            create_secret(cx.secret.unwrap_or("regcred"))
+        ),
         Cause::SecretInvalid => format!(
             "Recreate secret {} as type kubernetes.io/dockerconfigjson: kubectl delete secret {} -n {ns} && {}",
             cx.secret.unwrap_or("regcred"),
@@ -117,11 +136,11 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
         ),
         Cause::RegistryError => format!(
             "The registry {server} failed{}: check its logs and storage, then retry.",
-            cx.http_status.map(|s| format!(" with HTTP {s}")).unwrap_or_default()
+            cx.http_status
+                .map(|s| format!(" with HTTP {s}"))
+                .unwrap_or_default()
         ),
-        Cause::RateLimited => format!(
-            "Wait for the limit to reset, pull with credentials (higher limits), or mirror the image to a registry you run.",
-        ),
+        Cause::RateLimited => "Wait for the limit to reset, pull with credentials (higher limits), or mirror the image to a registry you run.".to_string(),
         Cause::InvalidReference => format!(
             "Fix the image reference of container {} in {target}: lowercase repository, valid tag or digest.",
             cx.container
@@ -141,8 +160,14 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
         ),
         Cause::StaleImage => match cx.workload {
             Some(workload) => format!("kubectl zot restart {workload} -n {ns}"),
-            None => format!("Delete pod {} -n {ns} so that it is recreated with the current image.", cx.pod),
+            None => format!(
+                "Delete pod {} -n {ns} so that it is recreated with the current image.",
+                cx.pod
+            ),
         },
-        Cause::Unknown => format!("Read the pod's events: kubectl describe pod {} -n {ns}", cx.pod),
+        Cause::Unknown => format!(
+            "Read the pod's events: kubectl describe pod {} -n {ns}",
+            cx.pod
+        ),
     }
 }

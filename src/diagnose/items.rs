@@ -64,11 +64,20 @@ pub fn digest_of_image_id(image_id: &str) -> Option<String> {
     digest.starts_with("sha256:").then(|| digest.to_string())
 }
 
-fn status_for<'a>(statuses: Option<&'a Vec<ContainerStatus>>, name: &str) -> Option<&'a ContainerStatus> {
+fn status_for<'a>(
+    statuses: Option<&'a Vec<ContainerStatus>>,
+    name: &str,
+) -> Option<&'a ContainerStatus> {
     statuses?.iter().find(|s| s.name == name)
 }
 
-fn item_from(kind: ItemKind, name: &str, image: &str, pull_policy: Option<&String>, status: Option<&ContainerStatus>) -> ImageItem {
+fn item_from(
+    kind: ItemKind,
+    name: &str,
+    image: &str,
+    pull_policy: Option<&String>,
+    status: Option<&ContainerStatus>,
+) -> ImageItem {
     let state = status.and_then(|s| s.state.as_ref());
     let waiting = state.and_then(|s| s.waiting.as_ref());
     let running = state.is_some_and(|s| s.running.is_some());
@@ -95,7 +104,10 @@ pub fn pod_items(pod: &Pod) -> Vec<ImageItem> {
     let status = pod.status.as_ref();
     let mut items = Vec::new();
     for container in &spec.containers {
-        let s = status_for(status.and_then(|s| s.container_statuses.as_ref()), &container.name);
+        let s = status_for(
+            status.and_then(|s| s.container_statuses.as_ref()),
+            &container.name,
+        );
         items.push(item_from(
             ItemKind::Container,
             &container.name,
@@ -105,7 +117,10 @@ pub fn pod_items(pod: &Pod) -> Vec<ImageItem> {
         ));
     }
     for container in spec.init_containers.iter().flatten() {
-        let s = status_for(status.and_then(|s| s.init_container_statuses.as_ref()), &container.name);
+        let s = status_for(
+            status.and_then(|s| s.init_container_statuses.as_ref()),
+            &container.name,
+        );
         items.push(item_from(
             ItemKind::InitContainer,
             &container.name,
@@ -115,7 +130,10 @@ pub fn pod_items(pod: &Pod) -> Vec<ImageItem> {
         ));
     }
     for container in spec.ephemeral_containers.iter().flatten() {
-        let s = status_for(status.and_then(|s| s.ephemeral_container_statuses.as_ref()), &container.name);
+        let s = status_for(
+            status.and_then(|s| s.ephemeral_container_statuses.as_ref()),
+            &container.name,
+        );
         items.push(item_from(
             ItemKind::EphemeralContainer,
             &container.name,
@@ -148,8 +166,14 @@ mod tests {
     #[test]
     fn digest_is_taken_from_image_ids() {
         let digest = format!("sha256:{}", "b".repeat(64));
-        assert_eq!(digest_of_image_id(&format!("reg.test/app@{digest}")), Some(digest.clone()));
-        assert_eq!(digest_of_image_id(&format!("docker-pullable://app@{digest}")), Some(digest));
+        assert_eq!(
+            digest_of_image_id(&format!("reg.test/app@{digest}")),
+            Some(digest.clone())
+        );
+        assert_eq!(
+            digest_of_image_id(&format!("docker-pullable://app@{digest}")),
+            Some(digest)
+        );
         assert_eq!(digest_of_image_id("sha256:abc"), None);
         assert_eq!(digest_of_image_id(""), None);
     }

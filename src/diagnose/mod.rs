@@ -16,7 +16,9 @@ use k8s_openapi::api::core::v1::{Event, Pod};
 
 use crate::classify::classify;
 use crate::cluster::{ApiFailure, Cluster};
-use crate::registry::{Depth, ImageCheck, ImageRef, Platform, RegistryClient, SourcedLogin, check_image};
+use crate::registry::{
+    Depth, ImageCheck, ImageRef, Platform, RegistryClient, SourcedLogin, check_image,
+};
 use collect::{Needs, Snapshot, Target};
 use items::{ImageItem, ItemKind};
 use report::{Checked, EventEvidence, Evidence, Finding, RegistryStatus, Report};
@@ -38,8 +40,18 @@ pub struct DiagnoseOptions {
 
 /// Runs the diagnosis. Only a failure to list the pods is an error; any other
 /// failed read becomes a warning in the report.
-pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options: &DiagnoseOptions) -> Result<Report, ApiFailure> {
-    let pods = collect::fetch_pods(cluster, options.namespace.as_deref(), &options.target, options.selector.as_deref()).await?;
+pub async fn diagnose(
+    cluster: &Cluster,
+    registry: Arc<RegistryClient>,
+    options: &DiagnoseOptions,
+) -> Result<Report, ApiFailure> {
+    let pods = collect::fetch_pods(
+        cluster,
+        options.namespace.as_deref(),
+        &options.target,
+        options.selector.as_deref(),
+    )
+    .await?;
     let mut snapshot = Snapshot {
         pods,
         ..Snapshot::default()
@@ -71,7 +83,8 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
         check_key: Option<String>,
     }
     let mut planned = Vec::new();
-    let mut jobs: HashMap<String, (ImageRef, Vec<SourcedLogin>, Option<Platform>, Depth)> = HashMap::new();
+    let mut jobs: HashMap<String, (ImageRef, Vec<SourcedLogin>, Option<Platform>, Depth)> =
+        HashMap::new();
     let mut failing_pods = BTreeSet::new();
     for (pod_index, (pod, items)) in snapshot.pods.iter().zip(pod_items).enumerate() {
         let platform = node_platform(&snapshot, pod);
@@ -85,7 +98,8 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
                 failing_pods.insert(pod_index);
             }
             let parsed = ImageRef::parse(&item.image).map_err(|e| e.reason);
-            let pod_secrets = secrets::pod_secrets(&snapshot, pod, parsed.as_ref().ok(), options.show_secrets);
+            let pod_secrets =
+                secrets::pod_secrets(&snapshot, pod, parsed.as_ref().ok(), options.show_secrets);
             let mut check_key = None;
             if let Ok(image) = &parsed
                 && item.waiting_reason.as_deref() != Some("ErrImageNeverPull")
@@ -96,7 +110,11 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
                 let key = format!(
                     "{}|{}|{}|{:?}",
                     image,
-                    logins.iter().map(|l| l.source.as_str()).collect::<Vec<_>>().join(","),
+                    logins
+                        .iter()
+                        .map(|l| l.source.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
                     platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
                     depth
                 );
@@ -139,7 +157,11 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
         }
         let events = events_for_item(&snapshot, pod, item);
         let message = pull_failure_message(item, &events);
-        let check = planned_item.check_key.as_ref().and_then(|k| results.get(k)).cloned();
+        let check = planned_item
+            .check_key
+            .as_ref()
+            .and_then(|k| results.get(k))
+            .cloned();
         let facts = Facts {
             invalid_reference: planned_item.parsed.as_ref().err().cloned(),
             waiting_reason: item.waiting_reason.clone(),
@@ -154,7 +176,17 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
         let Some(verdict) = decide(&facts) else {
             continue;
         };
-        report.findings.push(build_finding(&snapshot, pod, &planned_item.item, &planned_item.parsed, planned_item.secrets, planned_item.platform, facts, verdict, events));
+        report.findings.push(build_finding(
+            &snapshot,
+            pod,
+            &planned_item.item,
+            &planned_item.parsed,
+            planned_item.secrets,
+            planned_item.platform,
+            facts,
+            verdict,
+            events,
+        ));
     }
 
     let mut namespaces: BTreeSet<String> = snapshot
@@ -172,7 +204,11 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
                 host,
                 reachable: true,
                 scheme: Some(probe.scheme),
-                auth: Some(if probe.auth_scheme.is_empty() { "none".to_string() } else { probe.auth_scheme }),
+                auth: Some(if probe.auth_scheme.is_empty() {
+                    "none".to_string()
+                } else {
+                    probe.auth_scheme
+                }),
                 zot_auth_methods: probe.zot.map(|z| z.auth_methods),
                 error: None,
             },
@@ -187,7 +223,12 @@ pub async fn diagnose(cluster: &Cluster, registry: Arc<RegistryClient>, options:
         });
     }
     report.findings.sort_by(|a, b| {
-        (&a.namespace, &a.workload, &a.pod, &a.container).cmp(&(&b.namespace, &b.workload, &b.pod, &b.container))
+        (&a.namespace, &a.workload, &a.pod, &a.container).cmp(&(
+            &b.namespace,
+            &b.workload,
+            &b.pod,
+            &b.container,
+        ))
     });
     report.checked = Checked {
         namespaces: namespaces.into_iter().collect(),
@@ -213,10 +254,14 @@ fn plan_reads(pods: &[Pod], pod_items: &[Vec<ImageItem>], all_namespaces: bool) 
     };
     for (pod, items) in pods.iter().zip(pod_items) {
         let namespace = pod.metadata.namespace.clone().unwrap_or_default();
-        let failing = items.iter().any(|i| i.is_pull_failing() || i.is_crash_looping());
+        let failing = items
+            .iter()
+            .any(|i| i.is_pull_failing() || i.is_crash_looping());
         let has_volume = items.iter().any(|i| i.kind == ItemKind::ImageVolume);
         let pending = pod.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Pending");
-        let stale_candidate = items.iter().any(|i| i.running && i.running_digest.is_some());
+        let stale_candidate = items
+            .iter()
+            .any(|i| i.running && i.running_digest.is_some());
         if failing || (has_volume && pending) {
             needs.event_namespaces.insert(namespace.clone());
         }
@@ -246,7 +291,11 @@ fn node_platform(snapshot: &Snapshot, pod: &Pod) -> Option<Platform> {
     let info = node.status.as_ref()?.node_info.as_ref()?;
     let labels = collect::node_labels(node);
     let variant = labels.get("kubernetes.io/arch-variant").map(String::as_str);
-    Some(Platform::new(&info.operating_system, &info.architecture, variant))
+    Some(Platform::new(
+        &info.operating_system,
+        &info.architecture,
+        variant,
+    ))
 }
 
 fn events_for_pod<'a>(snapshot: &'a Snapshot, pod: &Pod) -> Vec<&'a Event> {
@@ -261,7 +310,11 @@ fn events_for_pod<'a>(snapshot: &'a Snapshot, pod: &Pod) -> Vec<&'a Event> {
         .map(|events| {
             events
                 .iter()
-                .filter(|e| uid.is_none() || e.involved_object.uid.is_none() || e.involved_object.uid.as_deref() == uid)
+                .filter(|e| {
+                    uid.is_none()
+                        || e.involved_object.uid.is_none()
+                        || e.involved_object.uid.as_deref() == uid
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -306,8 +359,13 @@ fn latest_pull_failure<'a>(events: &[&'a Event], item: &ImageItem) -> Option<&'a
 /// repeat the waiting reason ("Error: ImagePullBackOff"); those say nothing.
 fn pull_failure_message(item: &ImageItem, events: &[&Event]) -> Option<String> {
     let detailed = |event: &&&Event| {
-        matches!(event.reason.as_deref(), Some("Failed" | "InspectFailed" | "ErrImageNeverPull"))
-            && event.message.as_deref().is_some_and(|m| !m.starts_with("Error: "))
+        matches!(
+            event.reason.as_deref(),
+            Some("Failed" | "InspectFailed" | "ErrImageNeverPull")
+        ) && event
+            .message
+            .as_deref()
+            .is_some_and(|m| !m.starts_with("Error: "))
     };
     let failed = events.iter().find(detailed).and_then(|e| e.message.clone());
     let waiting = item
@@ -350,10 +408,16 @@ fn build_finding(
             image: &item.image,
             parsed: parsed.as_ref().ok(),
             workload: workload.as_deref(),
-            closest_tags: check.as_ref().map(|c| c.closest_tags.as_slice()).unwrap_or_default(),
+            closest_tags: check
+                .as_ref()
+                .map(|c| c.closest_tags.as_slice())
+                .unwrap_or_default(),
             node: node.as_deref(),
             node_platform: platform_text.as_deref(),
-            platforms: check.as_ref().map(|c| c.platforms.as_slice()).unwrap_or_default(),
+            platforms: check
+                .as_ref()
+                .map(|c| c.platforms.as_slice())
+                .unwrap_or_default(),
             secret: secret_for_fix.as_deref(),
             service_account: &collect::pod_service_account(pod),
             username: pod_secrets.username.as_deref(),
@@ -417,13 +481,22 @@ fn build_finding(
 /// `kind/name` of the pod's top owner: Deployment (through its ReplicaSet),
 /// StatefulSet, DaemonSet, Job or CronJob.
 fn workload_of(snapshot: &Snapshot, pod: &Pod) -> Option<String> {
-    let owner = pod.metadata.owner_references.iter().flatten().find(|o| o.controller == Some(true))
+    let owner = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|o| o.controller == Some(true))
         .or_else(|| pod.metadata.owner_references.iter().flatten().next())?;
     let namespace = pod.metadata.namespace.clone().unwrap_or_default();
     match owner.kind.as_str() {
         "ReplicaSet" => {
             // A Deployment names its ReplicaSets NAME-HASH with HASH the pod-template-hash label.
-            let hash = pod.metadata.labels.as_ref().and_then(|l| l.get("pod-template-hash"));
+            let hash = pod
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("pod-template-hash"));
             match hash.and_then(|h| owner.name.strip_suffix(&format!("-{h}"))) {
                 Some(deployment) => Some(format!("deployment/{deployment}")),
                 None => Some(format!("replicaset/{}", owner.name)),

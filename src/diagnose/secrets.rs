@@ -8,8 +8,8 @@ use super::report::{EntryEvidence, SecretEvidence};
 use super::verdict::SecretFacts;
 use crate::cause::Cause;
 use crate::credentials::{AuthEntry, DecodedSecret, decode_secret};
-use crate::credentials::{Keyring, match_explanation};
 use crate::credentials::{Credential, REDACTED};
+use crate::credentials::{Keyring, match_explanation};
 use crate::registry::{ImageRef, Login, SourcedLogin};
 
 /// What a pod's pull secrets give one image.
@@ -49,7 +49,12 @@ impl From<Credential> for Login {
 }
 
 /// Decodes the pod's pull secrets and matches them to `image`.
-pub fn pod_secrets(snapshot: &Snapshot, pod: &Pod, image: Option<&ImageRef>, show_secrets: bool) -> PodSecrets {
+pub fn pod_secrets(
+    snapshot: &Snapshot,
+    pod: &Pod,
+    image: Option<&ImageRef>,
+    show_secrets: bool,
+) -> PodSecrets {
     let namespace = pod.metadata.namespace.clone().unwrap_or_default();
     let pod_list = collect::pod_pull_secrets(pod);
     let account = collect::pod_service_account(pod);
@@ -80,7 +85,12 @@ pub fn pod_secrets(snapshot: &Snapshot, pod: &Pod, image: Option<&ImageRef>, sho
                 result.facts.missing.push(name.clone());
             }
             Some(Err(failure)) => {
-                evidence.status = if failure.is_forbidden() { "forbidden" } else { "unreadable" }.to_string();
+                evidence.status = if failure.is_forbidden() {
+                    "forbidden"
+                } else {
+                    "unreadable"
+                }
+                .to_string();
                 evidence.problems.push(failure.to_string());
                 result.facts.unreadable.push(name.clone());
             }
@@ -94,10 +104,17 @@ pub fn pod_secrets(snapshot: &Snapshot, pod: &Pod, image: Option<&ImageRef>, sho
                     .collect();
                 let secret_decoded = decode_secret(&type_name, &data);
                 evidence.r#type = Some(type_name);
-                evidence.problems = secret_decoded.problems.iter().map(|p| p.message.clone()).collect();
+                evidence.problems = secret_decoded
+                    .problems
+                    .iter()
+                    .map(|p| p.message.clone())
+                    .collect();
                 if let Some(problem) = secret_decoded.unparsable() {
                     evidence.status = "invalid".to_string();
-                    result.facts.invalid.push((name.clone(), problem.message.clone()));
+                    result
+                        .facts
+                        .invalid
+                        .push((name.clone(), problem.message.clone()));
                 } else if !secret_decoded.kubelet_reads {
                     evidence.status = "invalid".to_string();
                     let reason = secret_decoded
@@ -106,7 +123,11 @@ pub fn pod_secrets(snapshot: &Snapshot, pod: &Pod, image: Option<&ImageRef>, sho
                         .map(|p| p.message.clone())
                         .unwrap_or_else(|| "the kubelet does not read this secret".to_string());
                     result.facts.invalid.push((name.clone(), reason));
-                } else if secret_decoded.entries.iter().all(|e| e.kubelet_credential().is_none()) {
+                } else if secret_decoded
+                    .entries
+                    .iter()
+                    .all(|e| e.kubelet_credential().is_none())
+                {
                     evidence.status = "invalid".to_string();
                     let reason = secret_decoded
                         .problems
@@ -156,27 +177,43 @@ pub fn pod_secrets(snapshot: &Snapshot, pod: &Pod, image: Option<&ImageRef>, sho
         result.logins.push(SourcedLogin {
             source: format!("secret {}, entry {}", found.source, found.key),
             // A matching entry without a credential makes the runtime pull anonymously.
-            login: found.credential.clone().map(Login::from).unwrap_or_default(),
+            login: found
+                .credential
+                .clone()
+                .map(Login::from)
+                .unwrap_or_default(),
         });
     }
     result.facts.matching = result.logins.len();
 
     for (name, secret) in &decoded {
-        let Some(evidence) = result.evidence.iter_mut().find(|e| &e.name == name && e.referenced_by == "pod") else {
+        let Some(evidence) = result
+            .evidence
+            .iter_mut()
+            .find(|e| &e.name == name && e.referenced_by == "pod")
+        else {
             continue;
         };
         for entry in &secret.entries {
-            let mismatch = match_explanation(&entry.key, &image_name).err().map(|m| m.to_string());
+            let mismatch = match_explanation(&entry.key, &image_name)
+                .err()
+                .map(|m| m.to_string());
             if mismatch.is_some() && entry.kubelet_credential().is_some() {
                 result.facts.other_hosts.push(entry.key.clone());
             }
-            evidence.entries.push(entry_evidence(entry, mismatch, show_secrets));
+            evidence
+                .entries
+                .push(entry_evidence(entry, mismatch, show_secrets));
         }
     }
     result
 }
 
-fn entry_evidence(entry: &AuthEntry, mismatch: Option<String>, show_secrets: bool) -> EntryEvidence {
+fn entry_evidence(
+    entry: &AuthEntry,
+    mismatch: Option<String>,
+    show_secrets: bool,
+) -> EntryEvidence {
     let password = entry.password.as_ref().map(|p| {
         if show_secrets {
             p.expose().to_string()

@@ -79,10 +79,16 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
     let message_cause = facts.classification.as_ref().map(|c| c.cause);
 
     if let Some(reason) = &facts.invalid_reference {
-        return Some(verdict(Cause::InvalidReference, format!("the image reference is invalid: {reason}")));
+        return Some(verdict(
+            Cause::InvalidReference,
+            format!("the image reference is invalid: {reason}"),
+        ));
     }
     if waiting == Some("InvalidImageName") {
-        return Some(verdict(Cause::InvalidReference, "the kubelet cannot parse the image reference".into()));
+        return Some(verdict(
+            Cause::InvalidReference,
+            "the kubelet cannot parse the image reference".into(),
+        ));
     }
     if waiting == Some("ErrImageNeverPull") || message_cause == Some(Cause::ImageNotPresent) {
         return Some(verdict(
@@ -97,7 +103,9 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
             Some(problem) if is_network(problem.cause) => {
                 // The registry is out of reach from here; what the node reported
                 // decides unless it says nothing more specific.
-                if let Some(cause) = message_cause.filter(|c| *c != Cause::Unknown && !is_network(*c)) {
+                if let Some(cause) =
+                    message_cause.filter(|c| *c != Cause::Unknown && !is_network(*c))
+                {
                     return Some(from_message(facts, cause, Some(&problem.detail)));
                 }
                 if !pull_failing && !facts.crash_looping {
@@ -112,6 +120,19 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
                 }
                 if facts.crash_looping && problem.cause != Cause::PlatformNotFound {
                     return None;
+                }
+                if is_auth(problem.cause)
+                    && !facts.secrets.unreadable.is_empty()
+                    && facts.secrets.matching == 0
+                {
+                    // The check ran without the credentials the node has, so it proves nothing.
+                    let why = format!(
+                        "pull secrets {} could not be read, so the registry was not asked with the \
+                         pod's credentials",
+                        facts.secrets.unreadable.join(", ")
+                    );
+                    let cause = message_cause.unwrap_or(Cause::Unknown);
+                    return Some(from_message(facts, cause, Some(&why)));
                 }
                 if is_auth(problem.cause) {
                     return Some(refine_auth(facts, problem.cause, &problem.detail));
@@ -163,8 +184,14 @@ fn decide_resolvable(facts: &Facts, check: &ImageCheck, pull_failing: bool) -> O
 
 /// Picks the cause from the message alone, refined by the pull secrets.
 fn from_message(facts: &Facts, cause: Cause, not_checked: Option<&str>) -> Verdict {
-    let suffix = not_checked.map(|why| format!(" (registry not checked: {why})")).unwrap_or_default();
-    let candidates = facts.classification.as_ref().map(|c| c.candidates.clone()).unwrap_or_default();
+    let suffix = not_checked
+        .map(|why| format!(" (registry not checked: {why})"))
+        .unwrap_or_default();
+    let candidates = facts
+        .classification
+        .as_ref()
+        .map(|c| c.candidates.clone())
+        .unwrap_or_default();
     let auth_possible = is_auth(cause) || candidates.iter().any(|c| is_auth(*c));
     if auth_possible {
         let refined = refine_auth(facts, cause, "");
@@ -195,7 +222,10 @@ fn refine_auth(facts: &Facts, cause: Cause, detail: &str) -> Verdict {
             );
         }
         if let Some((name, reason)) = secrets.invalid.first() {
-            return verdict(Cause::SecretInvalid, format!("pull secret {name} cannot be used: {reason}"));
+            return verdict(
+                Cause::SecretInvalid,
+                format!("pull secret {name} cannot be used: {reason}"),
+            );
         }
         if !secrets.other_hosts.is_empty() {
             return verdict(
@@ -225,7 +255,11 @@ fn refine_auth(facts: &Facts, cause: Cause, detail: &str) -> Verdict {
             return verdict(Cause::CredentialsMissing, detail);
         }
     }
-    let detail = if detail.is_empty() { cause.meaning().to_string() } else { detail.to_string() };
+    let detail = if detail.is_empty() {
+        cause.meaning().to_string()
+    } else {
+        detail.to_string()
+    };
     verdict(cause, detail)
 }
 
@@ -291,7 +325,10 @@ mod tests {
 
     #[test]
     fn missing_credentials_are_traced_to_secrets() {
-        let base = failing(Some(check_with(Some(Cause::CredentialsMissing), "sha256:a")));
+        let base = failing(Some(check_with(
+            Some(Cause::CredentialsMissing),
+            "sha256:a",
+        )));
         let cases = [
             (
                 SecretFacts {
@@ -371,12 +408,22 @@ mod tests {
     #[test]
     fn unreachable_registry_falls_back_to_message() {
         let facts = Facts {
-            classification: Some(classified(Cause::ManifestNotFound, &[Cause::ManifestNotFound])),
-            ..failing(Some(check_with(Some(Cause::RegistryUnreachable), "sha256:a")))
+            classification: Some(classified(
+                Cause::ManifestNotFound,
+                &[Cause::ManifestNotFound],
+            )),
+            ..failing(Some(check_with(
+                Some(Cause::RegistryUnreachable),
+                "sha256:a",
+            )))
         };
         let verdict = decide(&facts).unwrap();
         assert_eq!(verdict.cause, Cause::ManifestNotFound);
-        assert!(verdict.message.contains("registry not checked"), "{}", verdict.message);
+        assert!(
+            verdict.message.contains("registry not checked"),
+            "{}",
+            verdict.message
+        );
     }
 
     #[test]
@@ -394,6 +441,27 @@ mod tests {
             ..failing(None)
         };
         assert_eq!(decide(&facts).unwrap().cause, Cause::SecretNotFound);
+    }
+
+    #[test]
+    fn unreadable_secrets_defer_to_the_message() {
+        let facts = Facts {
+            classification: Some(classified(
+                Cause::ManifestNotFound,
+                &[Cause::ManifestNotFound],
+            )),
+            secrets: SecretFacts {
+                unreadable: vec!["regcred".into()],
+                ..SecretFacts::default()
+            },
+            ..failing(Some(check_with(
+                Some(Cause::CredentialsMissing),
+                "sha256:a",
+            )))
+        };
+        let verdict = decide(&facts).unwrap();
+        assert_eq!(verdict.cause, Cause::ManifestNotFound);
+        assert!(verdict.message.contains("regcred"), "{}", verdict.message);
     }
 
     #[test]

@@ -37,14 +37,13 @@ pub fn parse_www_authenticate(value: &str) -> Vec<Challenge> {
     let mut rest = value.trim();
     while !rest.is_empty() {
         let before = rest.len();
-        let scheme_end = rest.find(|c: char| c.is_whitespace() || c == ',').unwrap_or(rest.len());
+        let scheme_end = rest
+            .find(|c: char| c.is_whitespace() || c == ',')
+            .unwrap_or(rest.len());
         let scheme = rest[..scheme_end].to_ascii_lowercase();
         rest = rest[scheme_end..].trim_start_matches([' ', '\t', ',']);
         let mut params = BTreeMap::new();
-        loop {
-            let Some((name, after_name)) = split_param_name(rest) else {
-                break;
-            };
+        while let Some((name, after_name)) = split_param_name(rest) {
             let (param_value, after_value) = parse_param_value(after_name);
             params.insert(name.to_ascii_lowercase(), param_value);
             rest = after_value.trim_start_matches([' ', '\t']);
@@ -137,7 +136,10 @@ mod tests {
         assert_eq!(challenges.len(), 1);
         let challenge = &challenges[0];
         assert!(challenge.is_bearer());
-        assert_eq!(challenge.param("realm"), Some("https://auth.example.test/token"));
+        assert_eq!(
+            challenge.param("realm"),
+            Some("https://auth.example.test/token")
+        );
         assert_eq!(challenge.param("service"), Some("registry.example.test"));
         assert_eq!(challenge.param("scope"), Some("repository:a/b:pull"));
     }
@@ -159,7 +161,8 @@ mod tests {
 
     #[test]
     fn two_challenges_in_one_value() {
-        let challenges = parse_www_authenticate(r#"Basic realm="a", Bearer realm="https://b/token""#);
+        let challenges =
+            parse_www_authenticate(r#"Basic realm="a", Bearer realm="https://b/token""#);
         let schemes: Vec<_> = challenges.iter().map(|c| c.scheme.as_str()).collect();
         assert_eq!(schemes, ["basic", "bearer"]);
         assert_eq!(challenges[1].param("realm"), Some("https://b/token"));
@@ -174,7 +177,15 @@ mod tests {
 
     #[test]
     fn garbage_does_not_loop_or_panic() {
-        for value in ["", "=", ",,,", "Bearer =x", "Bearer realm=\"unterminated", "\"", "a=b=c"] {
+        for value in [
+            "",
+            "=",
+            ",,,",
+            "Bearer =x",
+            "Bearer realm=\"unterminated",
+            "\"",
+            "a=b=c",
+        ] {
             let _ = parse_www_authenticate(value);
         }
     }
@@ -182,7 +193,10 @@ mod tests {
     #[test]
     fn next_link_is_found() {
         let value = r#"</v2/a/tags/list?n=100&last=t99>; rel="next""#;
-        assert_eq!(parse_next_link(value).as_deref(), Some("/v2/a/tags/list?n=100&last=t99"));
+        assert_eq!(
+            parse_next_link(value).as_deref(),
+            Some("/v2/a/tags/list?n=100&last=t99")
+        );
         assert_eq!(parse_next_link(r#"</x>; rel="prev""#), None);
         assert_eq!(
             parse_next_link(r#"</p>; rel="prev", <https://h/n>; rel=next"#).as_deref(),

@@ -231,9 +231,14 @@ async fn attempt(
     };
     let auth = Some(session.auth.clone());
     if depth == Depth::Digest {
-        match client.manifest_digest(&session, image.manifest_reference()).await {
+        match client
+            .manifest_digest(&session, image.manifest_reference())
+            .await
+        {
             Ok(digest) => check.digest = Some(digest),
-            Err(failure) => not_found_or_fail(client, &session, &mut check, &failure, login, image).await,
+            Err(failure) => {
+                not_found_or_fail(client, &session, &mut check, &failure, login, image).await
+            }
         }
         return AttemptResult { check, auth };
     }
@@ -246,7 +251,10 @@ async fn attempt(
     };
     check.digest = Some(manifest.digest.clone());
     check.media_type = Some(manifest.media_type.clone());
-    inspect_manifest(client, &session, &mut check, manifest, platform, login, image).await;
+    inspect_manifest(
+        client, &session, &mut check, manifest, platform, login, image,
+    )
+    .await;
     AttemptResult { check, auth }
 }
 
@@ -264,7 +272,9 @@ async fn inspect_manifest(
         return;
     };
     let media_type = effective_media_type(&manifest, &body);
-    let single = if media_type == OCI_IMAGE_INDEX_MEDIA_TYPE || media_type == IMAGE_MANIFEST_LIST_MEDIA_TYPE {
+    let single = if media_type == OCI_IMAGE_INDEX_MEDIA_TYPE
+        || media_type == IMAGE_MANIFEST_LIST_MEDIA_TYPE
+    {
         let children = body.manifests.unwrap_or_default();
         check.platforms = children
             .iter()
@@ -276,9 +286,9 @@ async fn inspect_manifest(
             return;
         };
         let matching = children.iter().find(|d| {
-            d.platform
-                .as_ref()
-                .is_some_and(|p| node.accepts(&Platform::new(&p.os, &p.architecture, p.variant.as_deref())))
+            d.platform.as_ref().is_some_and(|p| {
+                node.accepts(&Platform::new(&p.os, &p.architecture, p.variant.as_deref()))
+            })
         });
         let Some(child) = matching else {
             set_problem(
@@ -315,7 +325,10 @@ async fn inspect_manifest(
                     set_problem(
                         check,
                         Cause::DigestNotFound,
-                        format!("the index names {} for {node}, but the registry has no such manifest", child.digest),
+                        format!(
+                            "the index names {} for {node}, but the registry has no such manifest",
+                            child.digest
+                        ),
                     );
                 } else {
                     fail(check, &failure, login, image, session.is_bearer());
@@ -326,15 +339,25 @@ async fn inspect_manifest(
     } else if is_image_manifest(&media_type) {
         body
     } else {
-        set_problem(check, Cause::UnsupportedMediaType, unsupported_detail(&media_type));
+        set_problem(
+            check,
+            Cause::UnsupportedMediaType,
+            unsupported_detail(&media_type),
+        );
         return;
     };
 
     let Some(config) = single.config else {
-        set_problem(check, Cause::UnsupportedMediaType, "the manifest has no config descriptor".to_string());
+        set_problem(
+            check,
+            Cause::UnsupportedMediaType,
+            "the manifest has no config descriptor".to_string(),
+        );
         return;
     };
-    if config.media_type != OCI_CONFIG_MEDIA_TYPE && config.media_type != IMAGE_DOCKER_CONFIG_MEDIA_TYPE {
+    if config.media_type != OCI_CONFIG_MEDIA_TYPE
+        && config.media_type != IMAGE_DOCKER_CONFIG_MEDIA_TYPE
+    {
         set_problem(
             check,
             Cause::UnsupportedMediaType,
@@ -349,7 +372,10 @@ async fn inspect_manifest(
         Ok(value) => {
             if let Some(node) = platform {
                 let os = value.get("os").and_then(|v| v.as_str()).unwrap_or_default();
-                let arch = value.get("architecture").and_then(|v| v.as_str()).unwrap_or_default();
+                let arch = value
+                    .get("architecture")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default();
                 let variant = value.get("variant").and_then(|v| v.as_str());
                 let built_for = Platform::new(os, arch, variant);
                 if check.platforms.is_empty() {
@@ -369,15 +395,36 @@ async fn inspect_manifest(
             }
         }
         Err(failure) => {
-            blob_failure(check, &failure, &config.digest, "config", login, image, session.is_bearer());
+            blob_failure(
+                check,
+                &failure,
+                &config.digest,
+                "config",
+                login,
+                image,
+                session.is_bearer(),
+            );
             return;
         }
     }
     let layers = single.layers.unwrap_or_default();
-    let results = join_all(layers.iter().map(|layer| client.blob_exists(session, &layer.digest))).await;
+    let results = join_all(
+        layers
+            .iter()
+            .map(|layer| client.blob_exists(session, &layer.digest)),
+    )
+    .await;
     for (layer, result) in layers.iter().zip(results) {
         if let Err(failure) = result {
-            blob_failure(check, &failure, &layer.digest, "layer", login, image, session.is_bearer());
+            blob_failure(
+                check,
+                &failure,
+                &layer.digest,
+                "layer",
+                login,
+                image,
+                session.is_bearer(),
+            );
             return;
         }
     }
@@ -407,7 +454,11 @@ fn blob_failure(
 
 fn parse_body(check: &mut ImageCheck, manifest: &FetchedManifest) -> Option<ManifestBody> {
     if DOCKER_SCHEMA1_MEDIA_TYPES.contains(&manifest.media_type.as_str()) {
-        set_problem(check, Cause::UnsupportedMediaType, unsupported_detail(&manifest.media_type));
+        set_problem(
+            check,
+            Cause::UnsupportedMediaType,
+            unsupported_detail(&manifest.media_type),
+        );
         return None;
     }
     match serde_json::from_slice::<ManifestBody>(&manifest.bytes) {
@@ -427,8 +478,12 @@ fn parse_body(check: &mut ImageCheck, manifest: &FetchedManifest) -> Option<Mani
 fn effective_media_type(manifest: &FetchedManifest, body: &ManifestBody) -> String {
     match &body.media_type {
         Some(media_type) if !media_type.is_empty() => media_type.clone(),
-        _ if body.manifests.is_some() && manifest.media_type.is_empty() => OCI_IMAGE_INDEX_MEDIA_TYPE.to_string(),
-        _ if body.config.is_some() && manifest.media_type.is_empty() => OCI_IMAGE_MEDIA_TYPE.to_string(),
+        _ if body.manifests.is_some() && manifest.media_type.is_empty() => {
+            OCI_IMAGE_INDEX_MEDIA_TYPE.to_string()
+        }
+        _ if body.config.is_some() && manifest.media_type.is_empty() => {
+            OCI_IMAGE_MEDIA_TYPE.to_string()
+        }
         _ => manifest.media_type.clone(),
     }
 }
@@ -439,7 +494,9 @@ fn is_image_manifest(media_type: &str) -> bool {
 
 fn unsupported_detail(media_type: &str) -> String {
     if DOCKER_SCHEMA1_MEDIA_TYPES.contains(&media_type) {
-        format!("the manifest uses Docker schema 1 ({media_type}), which current runtimes no longer pull")
+        format!(
+            "the manifest uses Docker schema 1 ({media_type}), which current runtimes no longer pull"
+        )
     } else {
         format!("the manifest's media type {media_type:?} is not an image manifest or index")
     }
@@ -474,25 +531,36 @@ async fn not_found_or_fail(
     check.registry_errors = failure.registry_errors();
     let reference = image.manifest_reference();
     match client.tags(session).await {
-        Err(tags_failure) if tags_failure.has_code("NAME_UNKNOWN") || tags_failure.status() == Some(404) => {
+        Err(tags_failure)
+            if tags_failure.has_code("NAME_UNKNOWN") || tags_failure.status() == Some(404) =>
+        {
             check.registry_errors.extend(tags_failure.registry_errors());
             set_problem(
                 check,
                 Cause::RepositoryNotFound,
-                format!("{} has no repository {} ({tags_failure})", image.registry, image.repository),
+                format!(
+                    "{} has no repository {} ({tags_failure})",
+                    image.registry, image.repository
+                ),
             );
         }
         Ok(_) if image.is_pinned() => {
             set_problem(
                 check,
                 Cause::DigestNotFound,
-                format!("{} has no manifest {reference} ({failure})", image.repository),
+                format!(
+                    "{} has no manifest {reference} ({failure})",
+                    image.repository
+                ),
             );
         }
         Ok(tags) => {
             check.closest_tags = closest_tags(reference, &tags, 3);
             let detail = if tags.is_empty() {
-                format!("{} has no tag {reference}; the repository has no tags at all", image.repository)
+                format!(
+                    "{} has no tag {reference}; the repository has no tags at all",
+                    image.repository
+                )
             } else {
                 format!(
                     "{} has no tag {reference}; closest of its {} tags: {}",
@@ -506,11 +574,22 @@ async fn not_found_or_fail(
         Err(_) if failure.has_code("NAME_UNKNOWN") => set_problem(
             check,
             Cause::RepositoryNotFound,
-            format!("{} has no repository {} ({failure})", image.registry, image.repository),
+            format!(
+                "{} has no repository {} ({failure})",
+                image.registry, image.repository
+            ),
         ),
         Err(_) => {
-            let cause = if image.is_pinned() { Cause::DigestNotFound } else { Cause::TagNotFound };
-            set_problem(check, cause, format!("{} {reference}: {failure}", image.repository));
+            let cause = if image.is_pinned() {
+                Cause::DigestNotFound
+            } else {
+                Cause::TagNotFound
+            };
+            set_problem(
+                check,
+                cause,
+                format!("{} {reference}: {failure}", image.repository),
+            );
         }
     }
 }
@@ -526,21 +605,30 @@ fn fail(check: &mut ImageCheck, failure: &Failure, login: &Login, image: &ImageR
                 TransportKind::Tls => Cause::TlsError,
                 TransportKind::NotTls | TransportKind::HttpToTls => Cause::HttpHttpsMismatch,
                 TransportKind::Dns => Cause::DnsError,
-                TransportKind::Refused | TransportKind::Timeout | TransportKind::Reset | TransportKind::Other => {
-                    Cause::RegistryUnreachable
-                }
+                TransportKind::Refused
+                | TransportKind::Timeout
+                | TransportKind::Reset
+                | TransportKind::Other => Cause::RegistryUnreachable,
             };
             (cause, detail.clone())
         }
         Failure::TokenDenied { .. } => {
             if login.is_anonymous() {
-                (Cause::CredentialsMissing, format!("{host} requires a login: {failure}"))
+                (
+                    Cause::CredentialsMissing,
+                    format!("{host} requires a login: {failure}"),
+                )
             } else {
-                (Cause::CredentialsRejected, format!("{host} rejected {}: {failure}", login.describe()))
+                (
+                    Cause::CredentialsRejected,
+                    format!("{host} rejected {}: {failure}", login.describe()),
+                )
             }
         }
         Failure::Status {
-            status, challenge_error, ..
+            status,
+            challenge_error,
+            ..
         } => match status {
             401 if login.is_anonymous() => (
                 Cause::CredentialsMissing,
@@ -548,7 +636,11 @@ fn fail(check: &mut ImageCheck, failure: &Failure, login: &Login, image: &ImageR
             ),
             401 if challenge_error.as_deref() == Some("insufficient_scope") => (
                 Cause::AccessDenied,
-                format!("{} is valid but may not pull {}: {failure}", login.describe(), image.repository),
+                format!(
+                    "{} is valid but may not pull {}: {failure}",
+                    login.describe(),
+                    image.repository
+                ),
             ),
             401 if matches!(login, Login::Basic { .. }) && !bearer => (
                 Cause::CredentialsRejected,
@@ -560,12 +652,22 @@ fn fail(check: &mut ImageCheck, failure: &Failure, login: &Login, image: &ImageR
             ),
             401 | 403 => (
                 Cause::AccessDenied,
-                format!("{} may not pull {}: {failure}", login.describe(), image.repository),
+                format!(
+                    "{} may not pull {}: {failure}",
+                    login.describe(),
+                    image.repository
+                ),
             ),
-            429 => (Cause::RateLimited, format!("{host} limits the request rate: {failure}")),
+            429 => (
+                Cause::RateLimited,
+                format!("{host} limits the request rate: {failure}"),
+            ),
             415 => (Cause::UnsupportedMediaType, format!("{host}: {failure}")),
             500..=599 => (Cause::RegistryError, format!("{host} failed: {failure}")),
-            _ => (Cause::RegistryError, format!("{host} answered unexpectedly: {failure}")),
+            _ => (
+                Cause::RegistryError,
+                format!("{host} answered unexpectedly: {failure}"),
+            ),
         },
         Failure::Invalid { detail } => (Cause::RegistryError, detail.clone()),
     };
@@ -578,17 +680,26 @@ pub fn closest_tags(missing: &str, tags: &[String], count: usize) -> Vec<String>
         .iter()
         .filter(|tag| !is_signature_tag(tag))
         .map(|tag| {
-            let prefix = missing.chars().zip(tag.chars()).take_while(|(a, b)| a == b).count();
+            let prefix = missing
+                .chars()
+                .zip(tag.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
             (usize::MAX - prefix, edit_distance(missing, tag), tag)
         })
         .collect();
     scored.sort();
-    scored.into_iter().take(count).map(|(_, _, tag)| tag.clone()).collect()
+    scored
+        .into_iter()
+        .take(count)
+        .map(|(_, _, tag)| tag.clone())
+        .collect()
 }
 
 /// Tags that hold signatures, attestations and SBOMs rather than images.
 pub fn is_signature_tag(tag: &str) -> bool {
-    tag.starts_with("sha256-") && (tag.ends_with(".sig") || tag.ends_with(".att") || tag.ends_with(".sbom"))
+    tag.starts_with("sha256-")
+        && (tag.ends_with(".sig") || tag.ends_with(".att") || tag.ends_with(".sbom"))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
@@ -615,7 +726,10 @@ mod tests {
             .iter()
             .map(|s| s.to_string())
             .collect();
-        assert_eq!(closest_tags("v1.2.1", &tags, 2), ["v1.2.0", "v1.1.0"]);
+        let closest = closest_tags("v1.2.1", &tags, 2);
+        assert_eq!(closest.len(), 2);
+        assert_eq!(closest[0], "v1.2.0");
+        assert!(!closest.contains(&"sha256-abc.sig".to_string()));
         assert_eq!(closest_tags("lates", &tags, 1), ["latest"]);
     }
 

@@ -202,11 +202,13 @@ impl RegistryClient {
             let pem = std::fs::read(path).map_err(|err| Failure::Invalid {
                 detail: format!("cannot read --ca-file {}: {err}", path.display()),
             })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| {
-                Failure::Invalid {
-                    detail: format!("--ca-file {} holds no valid PEM certificate: {err}", path.display()),
-                }
-            })?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| Failure::Invalid {
+                    detail: format!(
+                        "--ca-file {} holds no valid PEM certificate: {err}",
+                        path.display()
+                    ),
+                })?;
             if certs.is_empty() {
                 return Err(Failure::Invalid {
                     detail: format!("--ca-file {} holds no PEM certificate", path.display()),
@@ -228,10 +230,9 @@ impl RegistryClient {
 
     /// Whether `--plain-http` names this host (with or without its port).
     fn plain_http_named(&self, host: &str) -> bool {
-        self.options
-            .plain_http
-            .iter()
-            .any(|named| named.eq_ignore_ascii_case(host) || named.eq_ignore_ascii_case(strip_port(host)))
+        self.options.plain_http.iter().any(|named| {
+            named.eq_ignore_ascii_case(host) || named.eq_ignore_ascii_case(strip_port(host))
+        })
     }
 
     /// Whether credentials may be sent over plain HTTP to `host`.
@@ -258,14 +259,22 @@ impl RegistryClient {
                 ..
             }) if is_loopback_host(host) => {
                 // Docker falls back to plain HTTP for loopback registries; so do we.
-                tracing::debug!(host, "registry does not speak TLS; retrying over plain HTTP");
+                tracing::debug!(
+                    host,
+                    "registry does not speak TLS; retrying over plain HTTP"
+                );
                 self.probe_scheme(host, "http", true).await
             }
             other => other,
         }
     }
 
-    async fn probe_scheme(&self, host: &str, scheme: &str, fell_back: bool) -> Result<Probe, Failure> {
+    async fn probe_scheme(
+        &self,
+        host: &str,
+        scheme: &str,
+        fell_back: bool,
+    ) -> Result<Probe, Failure> {
         let url = base_url(scheme, host)?;
         self.counts.ping.fetch_add(1, Ordering::Relaxed);
         let response = self.send(Method::GET, url.clone(), None, None).await?;
@@ -280,7 +289,9 @@ impl RegistryClient {
         if status == StatusCode::BAD_REQUEST && scheme == "http" {
             // Go's TLS servers answer a plain-HTTP request with 400 "Client sent an
             // HTTP request to an HTTPS server."
-            let body = read_limited(response, MAX_JSON_BYTES).await.unwrap_or_default();
+            let body = read_limited(response, MAX_JSON_BYTES)
+                .await
+                .unwrap_or_default();
             let text = String::from_utf8_lossy(&body);
             if text.contains("HTTPS") {
                 return Err(Failure::Transport {
@@ -302,7 +313,10 @@ impl RegistryClient {
         Ok(Probe {
             scheme: scheme.to_string(),
             status: status.as_u16(),
-            auth_scheme: challenge.as_ref().map(|c| c.scheme.clone()).unwrap_or_default(),
+            auth_scheme: challenge
+                .as_ref()
+                .map(|c| c.scheme.clone())
+                .unwrap_or_default(),
             challenge,
             fell_back_to_http: fell_back,
             zot,
@@ -321,7 +335,12 @@ impl RegistryClient {
         let value: serde_json::Value = serde_json::from_slice(&body).ok()?;
         let auth = value.pointer("/http/auth").and_then(|a| a.as_object());
         let mut auth_methods: Vec<String> = auth
-            .map(|a| a.iter().filter(|(_, v)| !v.is_null()).map(|(k, _)| k.clone()).collect())
+            .map(|a| {
+                a.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, _)| k.clone())
+                    .collect()
+            })
             .unwrap_or_default();
         auth_methods.sort();
         Some(ZotInfo {
@@ -335,7 +354,12 @@ impl RegistryClient {
 
     /// Opens a session for `repository` with `login`, fetching a token when the
     /// registry asks for one. Requests pull access only.
-    pub async fn session(&self, host: &str, repository: &str, login: &Login) -> Result<Session, Failure> {
+    pub async fn session(
+        &self,
+        host: &str,
+        repository: &str,
+        login: &Login,
+    ) -> Result<Session, Failure> {
         let probe = self.probe(host).await?;
         let base = base_url(&probe.scheme, host)?;
         let clear_text = probe.scheme == "http";
@@ -354,9 +378,10 @@ impl RegistryClient {
                     Some(basic_header(username, password.expose())),
                     format!("basic, {}", login.describe()),
                 ),
-                Login::RegistryToken { token } => {
-                    (Some(bearer_header(token.expose())?), "registry token".to_string())
-                }
+                Login::RegistryToken { token } => (
+                    Some(bearer_header(token.expose())?),
+                    "registry token".to_string(),
+                ),
                 _ => (None, format!("basic, {}", login.describe())),
             },
             Some(challenge) => {
@@ -378,7 +403,13 @@ impl RegistryClient {
     }
 
     /// Fetches (or reuses) a bearer token from the realm the challenge names.
-    async fn token(&self, host: &str, challenge: &Challenge, scope: &str, login: &Login) -> Result<String, Failure> {
+    async fn token(
+        &self,
+        host: &str,
+        challenge: &Challenge,
+        scope: &str,
+        login: &Login,
+    ) -> Result<String, Failure> {
         if let Login::RegistryToken { token } = login {
             return Ok(token.expose().to_string());
         }
@@ -389,7 +420,10 @@ impl RegistryClient {
             detail: format!("{host} named an invalid token realm {realm:?}: {err}"),
         })?;
         let realm_host = url_host(&url);
-        if url.scheme() != "https" && !login.is_anonymous() && !self.may_send_credentials_in_clear(&realm_host) {
+        if url.scheme() != "https"
+            && !login.is_anonymous()
+            && !self.may_send_credentials_in_clear(&realm_host)
+        {
             return Err(Failure::Invalid {
                 detail: format!(
                     "token realm {realm} uses plain HTTP; credentials are withheld unless \
@@ -414,7 +448,10 @@ impl RegistryClient {
                 ];
                 let request = self.http.post(url.clone()).form(&form);
                 tracing::debug!(realm, scope, "POST token (refresh token)");
-                request.send().await.map_err(|err| classify_transport(&err, &realm_host))?
+                request
+                    .send()
+                    .await
+                    .map_err(|err| classify_transport(&err, &realm_host))?
             }
             _ => {
                 {
@@ -429,25 +466,27 @@ impl RegistryClient {
                     request = request.basic_auth(username, Some(password.expose()));
                 }
                 tracing::debug!(realm, scope, login = %login.describe(), "GET token");
-                request.send().await.map_err(|err| classify_transport(&err, &realm_host))?
+                request
+                    .send()
+                    .await
+                    .map_err(|err| classify_transport(&err, &realm_host))?
             }
         };
         let status = response.status();
         if !status.is_success() {
             let failure = Failure::from_response(response, "token").await;
             return Err(match failure {
-                Failure::Status { status, errors, .. }
-                    if status == 401 || status == 403 =>
-                {
+                Failure::Status { status, errors, .. } if status == 401 || status == 403 => {
                     Failure::TokenDenied { status, errors }
                 }
                 other => other,
             });
         }
         let body = read_limited(response, MAX_JSON_BYTES).await?;
-        let value: serde_json::Value = serde_json::from_slice(&body).map_err(|err| Failure::Invalid {
-            detail: format!("token realm {realm} answered with invalid JSON: {err}"),
-        })?;
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|err| Failure::Invalid {
+                detail: format!("token realm {realm} answered with invalid JSON: {err}"),
+            })?;
         let token = value
             .get("token")
             .or_else(|| value.get("access_token"))
@@ -457,15 +496,24 @@ impl RegistryClient {
                 detail: format!("token realm {realm} answered without a token"),
             })?
             .to_string();
-        self.tokens.lock().expect("token cache lock").insert(key, token.clone());
+        self.tokens
+            .lock()
+            .expect("token cache lock")
+            .insert(key, token.clone());
         Ok(token)
     }
 
     /// GETs a manifest by tag or digest with the full Accept list.
-    pub async fn manifest(&self, session: &Session, reference: &str) -> Result<FetchedManifest, Failure> {
+    pub async fn manifest(
+        &self,
+        session: &Session,
+        reference: &str,
+    ) -> Result<FetchedManifest, Failure> {
         let path = format!("{}/manifests/{reference}", session.repository);
         self.counts.manifest.fetch_add(1, Ordering::Relaxed);
-        let response = self.request(session, Method::GET, &path, Some(MANIFEST_ACCEPT)).await?;
+        let response = self
+            .request(session, Method::GET, &path, Some(MANIFEST_ACCEPT))
+            .await?;
         if !response.status().is_success() {
             return Err(Failure::from_response(response, &path).await);
         }
@@ -490,14 +538,24 @@ impl RegistryClient {
     }
 
     /// HEADs a manifest and returns its digest, the cheapest way to resolve a tag.
-    pub async fn manifest_digest(&self, session: &Session, reference: &str) -> Result<String, Failure> {
+    pub async fn manifest_digest(
+        &self,
+        session: &Session,
+        reference: &str,
+    ) -> Result<String, Failure> {
         let path = format!("{}/manifests/{reference}", session.repository);
         self.counts.manifest.fetch_add(1, Ordering::Relaxed);
-        let response = self.request(session, Method::HEAD, &path, Some(MANIFEST_ACCEPT)).await?;
+        let response = self
+            .request(session, Method::HEAD, &path, Some(MANIFEST_ACCEPT))
+            .await?;
         if !response.status().is_success() {
             return Err(Failure::from_response(response, &path).await);
         }
-        match response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok()) {
+        match response
+            .headers()
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+        {
             Some(digest) => Ok(digest.to_string()),
             // Without the header, only the body tells the digest.
             None => Ok(self.manifest(session, reference).await?.digest),
@@ -516,7 +574,11 @@ impl RegistryClient {
     }
 
     /// GETs a small JSON blob, such as an image config.
-    pub async fn blob_json(&self, session: &Session, digest: &str) -> Result<serde_json::Value, Failure> {
+    pub async fn blob_json(
+        &self,
+        session: &Session,
+        digest: &str,
+    ) -> Result<serde_json::Value, Failure> {
         let path = format!("{}/blobs/{digest}", session.repository);
         self.counts.blob.fetch_add(1, Ordering::Relaxed);
         let response = self.request(session, Method::GET, &path, None).await?;
@@ -532,11 +594,14 @@ impl RegistryClient {
     /// Lists every tag, following `Link` paging on the same registry only.
     pub async fn tags(&self, session: &Session) -> Result<Vec<String>, Failure> {
         let mut tags = Vec::new();
-        let mut next = Some(session.base.join(&format!("{}/tags/list", session.repository)).map_err(
-            |err| Failure::Invalid {
-                detail: format!("invalid repository path {}: {err}", session.repository),
-            },
-        )?);
+        let mut next = Some(
+            session
+                .base
+                .join(&format!("{}/tags/list", session.repository))
+                .map_err(|err| Failure::Invalid {
+                    detail: format!("invalid repository path {}: {err}", session.repository),
+                })?,
+        );
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
@@ -546,7 +611,14 @@ impl RegistryClient {
                 });
             }
             self.counts.tags.fetch_add(1, Ordering::Relaxed);
-            let response = self.send(Method::GET, url.clone(), session.authorization.clone(), None).await?;
+            let response = self
+                .send(
+                    Method::GET,
+                    url.clone(),
+                    session.authorization.clone(),
+                    None,
+                )
+                .await?;
             if !response.status().is_success() {
                 return Err(Failure::from_response(response, "tags/list").await);
             }
@@ -557,7 +629,10 @@ impl RegistryClient {
                 .and_then(parse_next_link);
             let body = read_limited(response, MAX_JSON_BYTES).await?;
             let page: TagList = serde_json::from_slice(&body).map_err(|err| Failure::Invalid {
-                detail: format!("tags/list of {} is not valid JSON: {err}", session.repository),
+                detail: format!(
+                    "tags/list of {} is not valid JSON: {err}",
+                    session.repository
+                ),
             })?;
             tags.extend(page.tags.unwrap_or_default());
             if let Some(link) = link {
@@ -584,7 +659,8 @@ impl RegistryClient {
         let url = session.base.join(path).map_err(|err| Failure::Invalid {
             detail: format!("invalid registry path {path}: {err}"),
         })?;
-        self.send(method, url, session.authorization.clone(), accept).await
+        self.send(method, url, session.authorization.clone(), accept)
+            .await
     }
 
     /// Sends one request, retrying GET and HEAD on 429 and 502/503/504.
@@ -603,9 +679,17 @@ impl RegistryClient {
                 headers.insert(AUTHORIZATION, value.clone());
             }
             if let Some(accept) = accept {
-                headers.insert(ACCEPT, HeaderValue::from_str(accept).expect("static Accept value"));
+                headers.insert(
+                    ACCEPT,
+                    HeaderValue::from_str(accept).expect("static Accept value"),
+                );
             }
-            let result = self.http.request(method.clone(), url.clone()).headers(headers).send().await;
+            let result = self
+                .http
+                .request(method.clone(), url.clone())
+                .headers(headers)
+                .send()
+                .await;
             let response = match result {
                 Ok(response) => response,
                 Err(err) => {
@@ -617,7 +701,10 @@ impl RegistryClient {
             let status = response.status();
             tracing::debug!(%method, %url, status = status.as_u16(), "registry request");
             let retryable = matches!(status.as_u16(), 429 | 502 | 503 | 504);
-            if !retryable || attempt >= MAX_RETRIES || !(method == Method::GET || method == Method::HEAD) {
+            if !retryable
+                || attempt >= MAX_RETRIES
+                || !(method == Method::GET || method == Method::HEAD)
+            {
                 return Ok(response);
             }
             attempt += 1;
@@ -666,36 +753,51 @@ pub fn url_host(url: &Url) -> String {
 
 fn basic_header(username: &str, password: &str) -> HeaderValue {
     use base64::Engine;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-    let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header");
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut value =
+        HeaderValue::from_str(&format!("Basic {encoded}")).expect("base64 is a valid header");
     value.set_sensitive(true);
     value
 }
 
 fn bearer_header(token: &str) -> Result<HeaderValue, Failure> {
-    let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Failure::Invalid {
-        detail: "the registry token holds characters not allowed in an HTTP header".to_string(),
-    })?;
+    let mut value =
+        HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Failure::Invalid {
+            detail: "the registry token holds characters not allowed in an HTTP header".to_string(),
+        })?;
     value.set_sensitive(true);
     Ok(value)
 }
 
 /// Reads at most `limit` bytes of a body; a larger body is an error.
-pub async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Failure> {
+pub async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, Failure> {
     if let Some(length) = response.content_length()
         && length as usize > limit
     {
         return Err(Failure::Invalid {
-            detail: format!("{} answered with {length} bytes, more than the {limit}-byte limit", response.url()),
+            detail: format!(
+                "{} answered with {length} bytes, more than the {limit}-byte limit",
+                response.url()
+            ),
         });
     }
     let mut body = Vec::new();
     loop {
-        let chunk = response.chunk().await.map_err(|err| classify_transport(&err, &url_host(response.url())))?;
+        let chunk = response
+            .chunk()
+            .await
+            .map_err(|err| classify_transport(&err, &url_host(response.url())))?;
         let Some(chunk) = chunk else { break };
         if body.len() + chunk.len() > limit {
             return Err(Failure::Invalid {
-                detail: format!("{} sent a body larger than the {limit}-byte limit", response.url()),
+                detail: format!(
+                    "{} sent a body larger than the {limit}-byte limit",
+                    response.url()
+                ),
             });
         }
         body.extend_from_slice(&chunk);

@@ -42,7 +42,10 @@ pub enum TransportKind {
 /// A failed registry request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
-    Transport { kind: TransportKind, detail: String },
+    Transport {
+        kind: TransportKind,
+        detail: String,
+    },
     /// The registry answered with a non-success status.
     Status {
         status: u16,
@@ -53,9 +56,14 @@ pub enum Failure {
         retry_after: Option<String>,
     },
     /// The token realm refused the credentials.
-    TokenDenied { status: u16, errors: Vec<ApiError> },
+    TokenDenied {
+        status: u16,
+        errors: Vec<ApiError>,
+    },
     /// A malformed, oversized or otherwise unusable answer, or a request we refused to send.
-    Invalid { detail: String },
+    Invalid {
+        detail: String,
+    },
 }
 
 impl Failure {
@@ -76,7 +84,9 @@ impl Failure {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let body = super::client::read_limited(response, 64 * 1024).await.unwrap_or_default();
+        let body = super::client::read_limited(response, 64 * 1024)
+            .await
+            .unwrap_or_default();
         let errors = parse_error_body(&body);
         tracing::debug!(what, status, ?errors, "registry answered with an error");
         Failure::Status {
@@ -140,7 +150,10 @@ impl fmt::Display for Failure {
                 Ok(())
             }
             Failure::TokenDenied { status, errors } => {
-                write!(f, "the token service refused the credentials (HTTP {status})")?;
+                write!(
+                    f,
+                    "the token service refused the credentials (HTTP {status})"
+                )?;
                 for error in errors {
                     write!(f, ", {error}")?;
                 }
@@ -180,6 +193,20 @@ pub fn classify_transport(err: &reqwest::Error, host: &str) -> Failure {
                 _ => TransportKind::Tls,
             });
         }
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && let Some(tls) = io
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            // io::Error::source() skips the error it wraps, so look inside it here.
+            chain.push(tls.to_string());
+            kind = Some(match tls {
+                rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. } => {
+                    TransportKind::NotTls
+                }
+                _ => TransportKind::Tls,
+            });
+        }
         if kind.is_none()
             && let Some(io) = current.downcast_ref::<std::io::Error>()
         {
@@ -200,28 +227,41 @@ pub fn classify_transport(err: &reqwest::Error, host: &str) -> Failure {
             TransportKind::Timeout
         } else if text.contains("dns error") || text.contains("failed to lookup address") {
             TransportKind::Dns
+        } else if text.contains("corrupt message") || text.contains("invalidcontenttype") {
+            TransportKind::NotTls
         } else if text.contains("certificate") || text.contains("tls") {
             TransportKind::Tls
         } else if text.contains("connection closed") || text.contains("incomplete message") {
             TransportKind::Reset
-        } else if err.is_redirect() {
-            TransportKind::Other
         } else {
             TransportKind::Other
         }
     });
     // A timeout on a reset-looking chain is still a timeout.
-    let kind = if err.is_timeout() { TransportKind::Timeout } else { kind };
+    let kind = if err.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        kind
+    };
     let detail = match kind {
         TransportKind::Tls => format!("TLS handshake with {host} failed: {}", last(&chain)),
         TransportKind::NotTls => {
-            format!("{host} answered in plain HTTP to an HTTPS request ({})", last(&chain))
+            format!(
+                "{host} answered in plain HTTP to an HTTPS request ({})",
+                last(&chain)
+            )
         }
         TransportKind::HttpToTls => format!("{host} wants HTTPS"),
-        TransportKind::Dns => format!("cannot resolve {}: {}", super::reference::strip_port(host), last(&chain)),
+        TransportKind::Dns => format!(
+            "cannot resolve {}: {}",
+            super::reference::strip_port(host),
+            last(&chain)
+        ),
         TransportKind::Refused => format!("connection to {host} refused"),
         TransportKind::Timeout => format!("request to {host} timed out"),
-        TransportKind::Reset => format!("connection to {host} closed unexpectedly: {}", last(&chain)),
+        TransportKind::Reset => {
+            format!("connection to {host} closed unexpectedly: {}", last(&chain))
+        }
         TransportKind::Other => format!("request to {host} failed: {}", chain.join(": ")),
     };
     Failure::Transport { kind, detail }
@@ -261,7 +301,10 @@ mod tests {
             challenge_error: None,
             retry_after: None,
         };
-        assert_eq!(failure.to_string(), "HTTP 404 Not Found, MANIFEST_UNKNOWN: manifest unknown");
+        assert_eq!(
+            failure.to_string(),
+            "HTTP 404 Not Found, MANIFEST_UNKNOWN: manifest unknown"
+        );
         assert!(failure.has_code("manifest_unknown"));
     }
 }

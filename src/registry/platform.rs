@@ -44,7 +44,9 @@ impl Platform {
             [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
                 Ok(Platform::new(os, arch, Some(variant)))
             }
-            _ => Err(format!("invalid platform {text:?}: expected os/arch or os/arch/variant")),
+            _ => Err(format!(
+                "invalid platform {text:?}: expected os/arch or os/arch/variant"
+            )),
         }
     }
 
@@ -106,14 +108,24 @@ mod tests {
         for (node, image, expected) in cases {
             let node_platform = Platform::parse(node).unwrap();
             let image_platform = Platform::parse(image).unwrap();
-            assert_eq!(node_platform.accepts(&image_platform), expected, "node {node} image {image}");
+            assert_eq!(
+                node_platform.accepts(&image_platform),
+                expected,
+                "node {node} image {image}"
+            );
         }
     }
 
     #[test]
     fn kernel_architecture_names_are_normalised() {
-        assert_eq!(Platform::new("Linux", "x86_64", None).to_string(), "linux/amd64");
-        assert_eq!(Platform::new("linux", "aarch64", None).to_string(), "linux/arm64");
+        assert_eq!(
+            Platform::new("Linux", "x86_64", None).to_string(),
+            "linux/amd64"
+        );
+        assert_eq!(
+            Platform::new("linux", "aarch64", None).to_string(),
+            "linux/arm64"
+        );
     }
 
     #[test]

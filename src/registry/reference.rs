@@ -143,8 +143,20 @@ mod tests {
     fn parse_normalises_docker_hub_names() {
         let cases = [
             ("nginx", "docker.io", "library/nginx", Some("latest"), None),
-            ("bitnami/redis:7", "docker.io", "bitnami/redis", Some("7"), None),
-            ("index.docker.io/library/alpine", "docker.io", "library/alpine", Some("latest"), None),
+            (
+                "bitnami/redis:7",
+                "docker.io",
+                "bitnami/redis",
+                Some("7"),
+                None,
+            ),
+            (
+                "index.docker.io/library/alpine",
+                "docker.io",
+                "library/alpine",
+                Some("latest"),
+                None,
+            ),
             (
                 "127.0.0.1:5000/openclaw/openclaw:v1",
                 "127.0.0.1:5000",
@@ -179,16 +191,30 @@ mod tests {
 
     #[test]
     fn parse_rejects_malformed_references() {
-        for input in ["", " nginx", "reg.example.test/app@sha256:abc", "a//b", "app:"] {
-            assert!(ImageRef::parse(input).is_err(), "{input:?} should be invalid");
+        for input in [
+            "",
+            " nginx",
+            "reg.example.test/app@sha256:abc",
+            "a//b",
+            "app:",
+        ] {
+            assert!(
+                ImageRef::parse(input).is_err(),
+                "{input:?} should be invalid"
+            );
         }
     }
 
     #[test]
     fn docker_hub_uses_its_api_host() {
-        assert_eq!(ImageRef::parse("nginx").unwrap().api_host(), "registry-1.docker.io");
         assert_eq!(
-            ImageRef::parse("zot.example.test:5000/a").unwrap().api_host(),
+            ImageRef::parse("nginx").unwrap().api_host(),
+            "registry-1.docker.io"
+        );
+        assert_eq!(
+            ImageRef::parse("zot.example.test:5000/a")
+                .unwrap()
+                .api_host(),
             "zot.example.test:5000"
         );
     }
@@ -198,7 +224,11 @@ mod tests {
         for host in ["127.0.0.1:5000", "localhost", "[::1]:443", "127.9.9.9"] {
             assert!(is_loopback_host(host), "{host}");
         }
-        for host in ["registry.lab.test:5000", "10.0.0.1", "localhost.example.test"] {
+        for host in [
+            "registry.lab.test:5000",
+            "10.0.0.1",
+            "localhost.example.test",
+        ] {
             assert!(!is_loopback_host(host), "{host}");
         }
     }
