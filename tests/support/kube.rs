@@ -220,9 +220,14 @@ impl KubeApi {
             .arg(&tls_dir)
             .arg("--token")
             .arg(&token);
-        for (name, value) in vars.iter() {
-            command.arg("--var").arg(format!("{name}={value}"));
-        }
+        // Values go through a file, because the process list would show the passwords.
+        let vars_file = dir.path().join("vars.json");
+        let values: serde_json::Map<String, Value> = vars
+            .iter()
+            .map(|(name, value)| (name.to_string(), Value::from(value)))
+            .collect();
+        fs::write(&vars_file, Value::Object(values).to_string()).expect("write vars.json");
+        command.arg("--vars-file").arg(&vars_file);
         for (flag, rules) in [
             ("--forbid", &options.forbid),
             ("--fail", &options.fail),
