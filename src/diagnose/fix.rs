@@ -3,7 +3,7 @@
 use crate::cause::Cause;
 use crate::registry::ImageRef;
 
-/// What a fix may name.
+/// Objects and facts that a fix line may name.
 pub struct FixContext<'a> {
     pub namespace: &'a str,
     pub pod: &'a str,

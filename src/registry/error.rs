@@ -1,4 +1,4 @@
-//! What can go wrong when asking a registry, classified for diagnosis.
+//! Failures of registry requests, classified for diagnosis.
 
 use std::fmt;
 
@@ -88,7 +88,7 @@ impl Failure {
             .await
             .unwrap_or_default();
         let errors = parse_error_body(&body);
-        tracing::debug!(what, status, ?errors, "registry answered with an error");
+        tracing::debug!(what, status, ?errors, "registry responded with an error");
         Failure::Status {
             status,
             errors,
@@ -97,7 +97,7 @@ impl Failure {
         }
     }
 
-    /// The HTTP status, when the registry answered.
+    /// Returns the HTTP status, when the registry responded.
     pub fn status(&self) -> Option<u16> {
         match self {
             Failure::Status { status, .. } | Failure::TokenDenied { status, .. } => Some(*status),
@@ -105,7 +105,7 @@ impl Failure {
         }
     }
 
-    /// Whether the registry named this error code (NAME_UNKNOWN, MANIFEST_UNKNOWN, ...).
+    /// Returns whether the registry sent this error code (NAME_UNKNOWN, MANIFEST_UNKNOWN, ...).
     pub fn has_code(&self, code: &str) -> bool {
         match self {
             Failure::Status { errors, .. } | Failure::TokenDenied { errors, .. } => {
@@ -115,7 +115,7 @@ impl Failure {
         }
     }
 
-    /// The registry's own error codes and messages, for evidence.
+    /// Returns the registry's own error codes and messages, for evidence.
     pub fn registry_errors(&self) -> Vec<ApiError> {
         match self {
             Failure::Status { errors, .. } | Failure::TokenDenied { errors, .. } => errors.clone(),

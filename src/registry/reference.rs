@@ -24,7 +24,7 @@ pub struct ImageRef {
     pub digest: Option<String>,
 }
 
-/// Why an image reference is invalid.
+/// An invalid image reference and the reason.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid image reference {reference:?}: {reason}")]
 pub struct ReferenceError {
@@ -75,7 +75,7 @@ impl ImageRef {
         }
     }
 
-    /// What to ask the manifest endpoint for: the digest when pinned, else the tag.
+    /// Returns the manifest reference to request: the digest when pinned, else the tag.
     pub fn manifest_reference(&self) -> &str {
         self.digest
             .as_deref()
@@ -88,7 +88,7 @@ impl ImageRef {
         format!("{}/{}", self.registry, self.repository)
     }
 
-    /// Whether the reference names a digest, so its content can never change.
+    /// Returns whether the reference names a digest, so its content can never change.
     pub fn is_pinned(&self) -> bool {
         self.digest.is_some()
     }
