@@ -75,7 +75,8 @@ pub fn main_exit_code() -> ExitCode {
 }
 
 /// Maps kubectl's `-v` levels to log filters: 0 warnings, 1-3 info, 4-5 debug,
-/// 6 and more trace. Other crates stay at warn so that no library logs headers.
+/// 6 and more trace. Other crates stay silent: kube-rs logs a whole response
+/// body, secrets included, when an object fails to decode.
 fn init_logging(verbosity: u8) {
     let level = match verbosity {
         0 => "warn",
@@ -83,7 +84,7 @@ fn init_logging(verbosity: u8) {
         4..=5 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::new(format!("warn,kubectl_zot={level}"));
+    let filter = tracing_subscriber::EnvFilter::new(format!("off,kubectl_zot={level}"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -169,7 +170,10 @@ async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Resul
         OutputFormat::Table => output::render_report_table(&report, namespace.is_none()),
         format => output::to_machine_text(&report, format)?,
     };
-    output::print(&text)?;
+    if !output::print(&text)? {
+        // A reader that closed the pipe (`| head`) took what it wanted.
+        return Ok(Outcome::Clean);
+    }
     Ok(if report.findings.is_empty() {
         Outcome::Clean
     } else {

@@ -49,16 +49,16 @@ pub fn next_step(cause: Cause, image: Option<&str>, registry: Option<&str>) -> S
     };
     match cause {
         Cause::TagNotFound | Cause::ManifestNotFound => {
-            format!("List the tags that exist: kubectl zot tags {repository}")
+            format!("List the tags that exist: skopeo list-tags docker://{repository}")
         }
         Cause::RepositoryNotFound => format!(
-            "Check the repository path; kubectl zot tags {repository} tells whether it exists."
+            "Check the repository path; skopeo list-tags docker://{repository} tells whether it exists."
         ),
         Cause::DigestNotFound => {
-            format!("Resolve the tag you meant: kubectl zot digest {repository}:TAG")
+            format!("Resolve the tag you meant: skopeo inspect docker://{repository}:TAG")
         }
         Cause::PlatformNotFound => {
-            format!("See which platforms the image has: kubectl zot inspect {image}")
+            format!("See which platforms the image has: skopeo inspect --raw docker://{image}")
         }
         Cause::BlobNotFound => {
             format!("Push {image} again; kubectl zot diagnose shows which blob is missing.")
@@ -103,7 +103,7 @@ pub fn next_step(cause: Cause, image: Option<&str>, registry: Option<&str>) -> S
         Cause::ImageAvailableNow => {
             "Wait for the pull back-off or delete the pod to retry now.".to_string()
         }
-        Cause::StaleImage => "Restart the workload: kubectl zot restart TYPE/NAME".to_string(),
+        Cause::StaleImage => "Restart the workload: kubectl rollout restart TYPE/NAME".to_string(),
         Cause::Unknown => "Run kubectl zot diagnose on the namespace for a live check.".to_string(),
     }
 }

@@ -21,16 +21,32 @@ pub fn to_machine_text<T: Serialize>(value: &T, format: OutputFormat) -> anyhow:
     })
 }
 
-/// Writes `text` to stdout. A closed pipe (`| head`) is not an error.
-pub fn print(text: &str) -> io::Result<()> {
+/// Writes `text` to stdout and returns whether all of it was written. A closed
+/// pipe (`| head`) is not an error: it returns `Ok(false)`.
+pub fn print(text: &str) -> io::Result<bool> {
     let mut stdout = io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
+        Ok(()) => Ok(true),
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(err) => Err(err),
     }
+}
+
+/// Escapes control characters from cluster or registry text, so that a pod
+/// or event cannot move the cursor or recolour the terminal.
+pub fn sanitize(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn new_table() -> Table {
@@ -68,12 +84,12 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
         for finding in &report.findings {
             let mut row = Vec::new();
             if show_namespace {
-                row.push(finding.namespace.clone());
+                row.push(sanitize(&finding.namespace));
             }
-            row.push(finding.workload.clone().unwrap_or_else(|| "-".to_string()));
-            row.push(finding.pod.clone());
-            row.push(finding.container.clone());
-            row.push(finding.image.clone());
+            row.push(sanitize(finding.workload.as_deref().unwrap_or("-")));
+            row.push(sanitize(&finding.pod));
+            row.push(sanitize(&finding.container));
+            row.push(sanitize(&finding.image));
             row.push(cause_text(finding.cause.as_str()));
             table.add_row(row);
         }
@@ -97,10 +113,10 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
             }
             out.push_str(&format!(
                 "  {} {} [{}]: {}\n",
-                finding.pod,
-                finding.container,
+                sanitize(&finding.pod),
+                sanitize(&finding.container),
                 cause_text(finding.cause.as_str()),
-                finding.message
+                one_line(&finding.message)
             ));
             let evidence = &finding.evidence;
             let detailed = evidence
@@ -133,7 +149,7 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
             out.push_str(&format!(
                 "    {} {}\n",
                 "fix:".if_supports_color(Stream::Stdout, |t| t.green()),
-                finding.fix
+                one_line(&finding.fix)
             ));
         }
     }
@@ -187,5 +203,5 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
 }
 
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    sanitize(&text.split_whitespace().collect::<Vec<_>>().join(" "))
 }

@@ -63,13 +63,13 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
                 .unwrap_or_else(|| cx.image.to_string())
         ),
         Cause::DigestNotFound => format!(
-            "Pin {target} to a digest that exists (kubectl zot digest {}:TAG prints one), or push the image.",
+            "Pin {target} to a digest that exists (skopeo inspect --format {{{{.Digest}}}} docker://{}:TAG prints one), or push the image.",
             cx.parsed
                 .map(|p| p.name())
                 .unwrap_or_else(|| cx.image.to_string())
         ),
         Cause::ManifestNotFound => format!(
-            "Check that the tag and repository exist: kubectl zot tags {}.",
+            "Check that the tag and repository exist: skopeo list-tags docker://{}",
             cx.parsed
                 .map(|p| p.name())
                 .unwrap_or_else(|| cx.image.to_string())
@@ -120,7 +120,7 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
         Cause::TlsError => format!(
             "Make the nodes trust the registry's CA (containerd: ca = \"...\" in \
              /etc/containerd/certs.d/{server}/hosts.toml) or fix its certificate; check with \
-             kubectl zot inspect {} --ca-file CA.pem.",
+             skopeo inspect --cert-dir DIR docker://{}.",
             cx.image
         ),
         Cause::HttpHttpsMismatch => format!(
@@ -159,7 +159,7 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
             cx.pod
         ),
         Cause::StaleImage => match cx.workload {
-            Some(workload) => format!("kubectl zot restart {workload} -n {ns}"),
+            Some(workload) => format!("kubectl rollout restart {workload} -n {ns}"),
             None => format!(
                 "Delete pod {} -n {ns} so that it is recreated with the current image.",
                 cx.pod

@@ -529,6 +529,16 @@ impl RegistryClient {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
         let bytes = read_limited(response, MAX_MANIFEST_BYTES).await?;
+        // A body that is not a JSON object is no manifest, whatever the status said;
+        // its hash must never pass for the image's digest.
+        if !serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.is_object()) {
+            return Err(Failure::Invalid {
+                detail: format!(
+                    "{} sent a manifest for {reference} that is not valid JSON",
+                    session.host
+                ),
+            });
+        }
         let digest = header_digest.unwrap_or_else(|| sha256_digest(&bytes));
         Ok(FetchedManifest {
             bytes,
