@@ -99,10 +99,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Diagnose(args) => run_diagnose(&cli.global, args).await,
         Command::Explain(args) => run_explain(args),
         Command::Version(args) => run_version(args),
+        Command::Tags(args) => crate::commands::tags::run(&cli.global, args).await,
+        Command::Inspect(args) => crate::commands::inspect::run(&cli.global, args).await,
+        Command::Digest(args) => crate::commands::inspect::run_digest(&cli.global, args).await,
+        Command::Restart(args) => crate::commands::restart::run(&cli.global, args).await,
+        Command::Secrets(args) => crate::commands::secrets::run(&cli.global, args).await,
+        Command::Completion(args) => crate::commands::completion::run(args),
     }
 }
 
-fn registry_client(global: &GlobalArgs) -> anyhow::Result<Arc<RegistryClient>> {
+pub fn registry_client(global: &GlobalArgs) -> anyhow::Result<Arc<RegistryClient>> {
     let timeout = parse_request_timeout(&global.registry_timeout)
         .map_err(|err| anyhow::anyhow!("--registry-timeout: {err}"))?
         .unwrap_or(std::time::Duration::from_secs(3600));
@@ -119,7 +125,7 @@ fn registry_client(global: &GlobalArgs) -> anyhow::Result<Arc<RegistryClient>> {
     Ok(Arc::new(client))
 }
 
-async fn connect(global: &GlobalArgs) -> anyhow::Result<Cluster> {
+pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Cluster> {
     let request_timeout = parse_request_timeout(&global.request_timeout)
         .map_err(|err| anyhow::anyhow!("--request-timeout: {err}"))?;
     Ok(Cluster::connect(&ClusterOptions {

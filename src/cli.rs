@@ -79,6 +79,18 @@ pub enum Command {
     Diagnose(DiagnoseArgs),
     /// Classify an error message from an event, a CI log or `docker pull`.
     Explain(ExplainArgs),
+    /// List the tags of a repository, as the cluster's pull secrets see them.
+    Tags(crate::commands::tags::TagsArgs),
+    /// Show an image's digest, platforms, config and layers.
+    Inspect(crate::commands::inspect::InspectArgs),
+    /// Print the digest an image reference resolves to.
+    Digest(crate::commands::inspect::DigestArgs),
+    /// Restart workloads, or only those running stale digests (--stale).
+    Restart(crate::commands::restart::RestartArgs),
+    /// Decode and test pull secrets without printing them.
+    Secrets(crate::commands::secrets::SecretsArgs),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completion(crate::commands::completion::CompletionArgs),
     /// Print the version, commit and build target.
     Version(VersionArgs),
 }

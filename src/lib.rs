@@ -6,6 +6,7 @@ pub mod cause;
 pub mod classify;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
 pub mod credentials;
 pub mod diagnose;
 pub mod explain;

@@ -1,0 +1,7 @@
+//! Subcommands other than diagnose and explain, one module each.
+
+pub mod completion;
+pub mod inspect;
+pub mod restart;
+pub mod secrets;
+pub mod tags;
