@@ -2,6 +2,7 @@
 
 pub mod completion;
 pub mod inspect;
+pub mod registry_auth;
 pub mod restart;
 pub mod secrets;
 pub mod tags;

@@ -188,6 +188,14 @@ impl Session {
     pub fn is_bearer(&self) -> bool {
         self.auth.starts_with("bearer")
     }
+
+    /// URL of `path`, relative to this registry's `/v2/` (for example
+    /// `team/app/tags/list?n=100` or `_zot/ext/search?query=...`).
+    pub fn url(&self, path: &str) -> Result<Url, Failure> {
+        self.base.join(path).map_err(|err| Failure::Invalid {
+            detail: format!("invalid registry path {path}: {err}"),
+        })
+    }
 }
 
 impl RegistryClient {
@@ -657,6 +665,27 @@ impl RegistryClient {
             }
         }
         Ok(tags)
+    }
+
+    /// GETs `url` with the session's authorization and returns the response,
+    /// whatever its status. `url` must be on the session's registry, with the
+    /// same scheme, so that the session's credentials go nowhere else.
+    pub async fn get_url(
+        &self,
+        session: &Session,
+        url: Url,
+        accept: Option<&str>,
+    ) -> Result<reqwest::Response, Failure> {
+        if url_host(&url) != url_host(&session.base) || url.scheme() != session.base.scheme() {
+            return Err(Failure::Invalid {
+                detail: format!(
+                    "refusing to send the credentials of {} to {url}",
+                    session.host
+                ),
+            });
+        }
+        self.send(Method::GET, url, session.authorization.clone(), accept)
+            .await
     }
 
     async fn request(

@@ -6,6 +6,7 @@ pub mod client;
 pub mod error;
 pub mod platform;
 pub mod reference;
+pub mod zot;
 
 pub use check::{Depth, ImageCheck, SourcedLogin, check_image};
 pub use client::{ClientOptions, Login, RegistryClient};
