@@ -68,10 +68,27 @@ pub fn main_exit_code() -> ExitCode {
         Some(Ok(Outcome::Clean)) => ExitCode::SUCCESS,
         Some(Ok(Outcome::Findings)) => ExitCode::from(1),
         Some(Err(err)) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", describe_error(&err));
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// Joins an error and its causes with ": ", skipping a cause whose text the
+/// message already contains (kube's errors repeat their sources).
+fn describe_error(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// Maps kubectl's `-v` levels to log filters: 0 warnings, 1-3 info, 4-5 debug,
@@ -136,7 +153,65 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Cluster> {
     .await?)
 }
 
+/// Runs `diagnose -f`: the cluster is optional, and only read when it can be reached.
+async fn run_diagnose_manifests(
+    global: &GlobalArgs,
+    args: &DiagnoseArgs,
+) -> anyhow::Result<Outcome> {
+    if args.target.is_some() || args.all_namespaces || args.selector.is_some() || args.all {
+        bail!("-f checks manifests: it cannot be combined with a TARGET, -A, -l or --all");
+    }
+    let platforms = args
+        .platform
+        .iter()
+        .map(|text| crate::registry::Platform::parse(text).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let registry = registry_client(global)?;
+    let cluster = match connect(global).await {
+        Ok(cluster) => Some(cluster),
+        Err(err) => {
+            tracing::warn!("no cluster is used: {}", describe_error(&err));
+            None
+        }
+    };
+    let namespace = global
+        .namespace
+        .clone()
+        .or_else(|| cluster.as_ref().map(|c| c.default_namespace.clone()))
+        .unwrap_or_else(|| "default".to_string());
+    let input = crate::diagnose::manifests::ManifestInput {
+        paths: args.filenames.clone(),
+        secret_files: args.secret_file.clone(),
+        platforms,
+        namespace,
+    };
+    let report = crate::diagnose::manifests::diagnose_manifests(
+        cluster.as_ref(),
+        registry,
+        &input,
+        global.show_secrets,
+    )
+    .await?;
+    let text = match args.output {
+        OutputFormat::Table => {
+            output::render_report_table(&report, report.checked.namespaces.len() > 1)
+        }
+        format => output::to_machine_text(&report, format)?,
+    };
+    if !output::print(&text)? {
+        return Ok(Outcome::Clean);
+    }
+    Ok(if report.findings.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Findings
+    })
+}
+
 async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Result<Outcome> {
+    if !args.filenames.is_empty() {
+        return run_diagnose_manifests(global, args).await;
+    }
     let target = match &args.target {
         Some(text) => parse_target(text).map_err(anyhow::Error::msg)?,
         None => Target::All,
@@ -164,6 +239,7 @@ async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Resul
         target,
         selector: args.selector.clone(),
         show_secrets: global.show_secrets,
+        check_all: args.all,
     };
     let report =
         diagnose(&cluster, registry, &options)

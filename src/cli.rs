@@ -118,6 +118,26 @@ pub struct DiagnoseArgs {
     #[arg(short = 'l', long, value_name = "SELECTOR")]
     pub selector: Option<String>,
 
+    /// Check every image of the selected pods, not only failing ones: finds deleted
+    /// tags, rotated passwords and stale digests before the next reschedule.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Check the images of these manifests instead of running pods: a file, a directory
+    /// or - for stdin (multi-document YAML or JSON, e.g. from helm template). Repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filenames: Vec<PathBuf>,
+
+    /// With -f: a Secret manifest or Docker config.json to use as pull secrets instead
+    /// of reading them from the cluster. Repeatable.
+    #[arg(long, value_name = "FILE", requires = "filenames")]
+    pub secret_file: Vec<PathBuf>,
+
+    /// With -f: node platform (os/arch[/variant]) to check; default: every platform of
+    /// the cluster's nodes, else linux/amd64. Repeatable.
+    #[arg(long, value_name = "PLATFORM", requires = "filenames")]
+    pub platform: Vec<String>,
+
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
-use k8s_openapi::api::core::v1::{Event, Node, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, Pod, Secret, ServiceAccount};
 use kube::api::{Api, ListParams, ObjectList};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
@@ -179,6 +179,7 @@ impl Cluster {
     }
 
     pub async fn get_pod(&self, namespace: &str, name: &str) -> Result<Pod, ApiFailure> {
+        tracing::debug!(namespace, name, "GET pod");
         self.namespaced::<Pod>(Some(namespace))
             .get(name)
             .await
@@ -197,6 +198,7 @@ impl Cluster {
     }
 
     pub async fn get_secret(&self, namespace: &str, name: &str) -> Result<Secret, ApiFailure> {
+        tracing::debug!(namespace, name, "GET secret");
         self.namespaced::<Secret>(Some(namespace))
             .get(name)
             .await
@@ -208,6 +210,7 @@ impl Cluster {
         namespace: &str,
         name: &str,
     ) -> Result<ServiceAccount, ApiFailure> {
+        tracing::debug!(namespace, name, "GET serviceaccount");
         self.namespaced::<ServiceAccount>(Some(namespace))
             .get(name)
             .await
@@ -217,13 +220,34 @@ impl Cluster {
     }
 
     pub async fn get_node(&self, name: &str) -> Result<Node, ApiFailure> {
+        tracing::debug!(name, "GET node");
         Api::<Node>::all(self.client.clone())
             .get(name)
             .await
             .map_err(|err| ApiFailure::from_kube(err, &format!("get node {name}")))
     }
 
+    /// Lists every node, for the platforms present in the cluster.
+    pub async fn list_nodes(&self) -> Result<Vec<Node>, ApiFailure> {
+        list_all(
+            Api::<Node>::all(self.client.clone()),
+            None,
+            None,
+            "list nodes",
+        )
+        .await
+    }
+
+    pub async fn get_namespace(&self, name: &str) -> Result<Namespace, ApiFailure> {
+        tracing::debug!(name, "GET namespace");
+        Api::<Namespace>::all(self.client.clone())
+            .get(name)
+            .await
+            .map_err(|err| ApiFailure::from_kube(err, &format!("get namespace {name}")))
+    }
+
     pub async fn get_job(&self, namespace: &str, name: &str) -> Result<Job, ApiFailure> {
+        tracing::debug!(namespace, name, "GET job");
         self.namespaced::<Job>(Some(namespace))
             .get(name)
             .await
@@ -285,6 +309,7 @@ where
         params = params.fields(fields);
     }
     loop {
+        tracing::debug!(what, labels, fields, "LIST");
         let page: ObjectList<K> = api
             .list(&params)
             .await

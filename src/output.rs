@@ -49,6 +49,9 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
+/// Longest table cell in characters; the JSON output keeps full values.
+const MAX_CELL: usize = 100;
+
 fn new_table() -> Table {
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
@@ -84,12 +87,12 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
         for finding in &report.findings {
             let mut row = Vec::new();
             if show_namespace {
-                row.push(sanitize(&finding.namespace));
+                row.push(cell(&finding.namespace, MAX_CELL));
             }
-            row.push(sanitize(finding.workload.as_deref().unwrap_or("-")));
-            row.push(sanitize(&finding.pod));
-            row.push(sanitize(&finding.container));
-            row.push(sanitize(&finding.image));
+            row.push(cell(finding.workload.as_deref().unwrap_or("-"), MAX_CELL));
+            row.push(cell(&finding.pod, MAX_CELL));
+            row.push(cell(&finding.container, MAX_CELL));
+            row.push(cell(&finding.image, MAX_CELL));
             row.push(cause_text(finding.cause.as_str()));
             table.add_row(row);
         }
@@ -155,14 +158,13 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
     }
     let checked = &report.checked;
     out.push_str(&format!(
-        "\nChecked {} pods ({} failing) in {}, {} images",
-        checked.pods,
-        checked.failing_pods,
-        match checked.namespaces.as_slice() {
-            [one] => format!("namespace {one}"),
-            many => format!("{} namespaces", many.len()),
+        "\nChecked {} in {}, {}",
+        plural(checked.pods, "pod", "pods") + &format!(" ({} failing)", checked.failing_pods),
+        match (checked.namespaces.as_slice(), show_namespace) {
+            ([one], false) => format!("namespace {}", sanitize(one)),
+            (many, _) => plural(many.len(), "namespace", "namespaces"),
         },
-        checked.images
+        plural(checked.images, "image", "images")
     ));
     if checked.registries.is_empty() {
         out.push_str(".\n");
@@ -204,4 +206,19 @@ pub fn render_report_table(report: &Report, show_namespace: bool) -> String {
 
 fn one_line(text: &str) -> String {
     sanitize(&text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+/// `1 pod`, `2 pods`.
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// Cuts a table cell to `max` characters, so one long value cannot widen every row.
+fn cell(text: &str, max: usize) -> String {
+    let text = sanitize(text);
+    if text.chars().count() <= max {
+        return text;
+    }
+    let kept: String = text.chars().take(max.saturating_sub(1)).collect();
+    format!("{kept}…")
 }

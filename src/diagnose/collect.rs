@@ -16,11 +16,15 @@ use crate::cluster::{ApiFailure, Cluster};
 const API_CONCURRENCY: usize = 8;
 
 /// What diagnose selects: one pod, one workload's pods, or every pod matching a selector.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Target {
+    #[default]
     All,
     Pod(String),
-    Workload { kind: WorkloadKind, name: String },
+    Workload {
+        kind: WorkloadKind,
+        name: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +98,7 @@ pub fn selector_string(selector: &LabelSelector) -> String {
 }
 
 /// The pods diagnose looks at, and the objects they refer to.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Snapshot {
     pub pods: Vec<Pod>,
     pub events: HashMap<(String, String), Vec<Event>>,

@@ -74,22 +74,32 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
                 .map(|p| p.name())
                 .unwrap_or_else(|| cx.image.to_string())
         ),
-        Cause::PlatformNotFound => format!(
-            "Push a variant for {} (e.g. docker buildx build --platform {},{} --push), or schedule \
-             {target} on matching nodes with a nodeSelector on kubernetes.io/arch.",
-            cx.node_platform.unwrap_or("the node's platform"),
-            cx.node_platform.unwrap_or("linux/amd64"),
-            cx.platforms.join(",")
-        ),
+        Cause::PlatformNotFound => {
+            let mut wanted: Vec<&str> = cx.node_platform.into_iter().collect();
+            for platform in cx.platforms {
+                if !wanted.contains(&platform.as_str()) {
+                    wanted.push(platform);
+                }
+            }
+            if wanted.is_empty() {
+                wanted.push("linux/amd64");
+            }
+            format!(
+                "Push a variant for {} (e.g. docker buildx build --platform {} --push), or schedule \
+                 {target} on matching nodes with a nodeSelector on kubernetes.io/arch.",
+                cx.node_platform.unwrap_or("the node's platform"),
+                wanted.join(",")
+            )
+        }
         Cause::BlobNotFound => format!(
             "Push {} again: the registry lost a blob it names (garbage collection or an interrupted push).",
             cx.image
         ),
         Cause::CredentialsMissing => format!(
-            "Create a pull secret and list it in {target}'s imagePullSecrets (or in serviceaccount \
-             {} and recreate the pod): {}",
+            "List a pull secret for {server} in {target}'s imagePullSecrets (or in serviceaccount \
+             {} and recreate the pod); if the namespace has none, create one: {}",
             cx.service_account,
-            create_secret("regcred")
+            create_secret(&format!("{}-pull", sanitize_name(server)))
         ),
         Cause::CredentialsRejected => format!(
             "Update secret {} with the current password: {} --dry-run=client -o yaml | kubectl apply -f -",
@@ -114,8 +124,12 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
             create_secret(cx.secret.unwrap_or("regcred"))
         ),
         Cause::SecretHostMismatch => format!(
-            "Add credentials for {server} (the key must name the image's host and port): {}",
-            create_secret(cx.secret.unwrap_or("regcred"))
+            "Add a pull secret whose key names {server} exactly (host and port) and list it \
+             beside {} in {target}'s imagePullSecrets; recreating {} would drop its other \
+             entries: {}",
+            cx.secret.unwrap_or("the existing secret"),
+            cx.secret.unwrap_or("the existing secret"),
+            create_secret(&format!("{}-pull", sanitize_name(server)))
         ),
         Cause::TlsError => format!(
             "Make the nodes trust the registry's CA (containerd: ca = \"...\" in \
@@ -169,5 +183,35 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
             "Read the pod's events: kubectl describe pod {} -n {ns}",
             cx.pod
         ),
+    }
+}
+
+/// Turns a registry host into a valid secret name: `zot.example.com:5000` is
+/// `zot-example-com-5000`.
+fn sanitize_name(host: &str) -> String {
+    let name: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    name.trim_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_names_from_hosts_are_valid() {
+        assert_eq!(
+            sanitize_name("zot.example.com:5000"),
+            "zot-example-com-5000"
+        );
+        assert_eq!(sanitize_name("[::1]:443"), "1--443");
     }
 }

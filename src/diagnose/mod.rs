@@ -4,11 +4,12 @@
 pub mod collect;
 pub mod fix;
 pub mod items;
+pub mod manifests;
 pub mod report;
 pub mod secrets;
 pub mod verdict;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
@@ -29,13 +30,15 @@ use verdict::{Facts, decide};
 const REGISTRY_CONCURRENCY: usize = 8;
 
 /// What to diagnose.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct DiagnoseOptions {
     /// None means every namespace (`-A`).
     pub namespace: Option<String>,
     pub target: Target,
     pub selector: Option<String>,
     pub show_secrets: bool,
+    /// Check every image of the selected pods, not only failing ones (`--all`).
+    pub check_all: bool,
 }
 
 /// Runs the diagnosis. Only a failure to list the pods is an error; any other
@@ -58,7 +61,12 @@ pub async fn diagnose(
     };
 
     let pod_items: Vec<Vec<ImageItem>> = snapshot.pods.iter().map(items::pod_items).collect();
-    let needs = plan_reads(&snapshot.pods, &pod_items, options.namespace.is_none());
+    let needs = plan_reads(
+        &snapshot.pods,
+        &pod_items,
+        options.namespace.is_none(),
+        options.check_all,
+    );
     collect::fetch_related(cluster, needs, &mut snapshot).await;
 
     // Image volumes have no status: a volume image is failing when an event says its pull failed.
@@ -73,6 +81,27 @@ pub async fn diagnose(
         }
     }
 
+    let mut report = analyze(snapshot, pod_items, registry, options).await;
+    if report.checked.pods == 0
+        && options.target == Target::All
+        && let Some(namespace) = &options.namespace
+        && let Err(failure) = cluster.get_namespace(namespace).await
+        && failure.is_not_found()
+    {
+        report.checked.warnings.push(format!(
+            "namespace {namespace} not found: check the name (kubectl get namespaces)"
+        ));
+    }
+    Ok(report)
+}
+
+/// Plans and runs the registry checks for every image item, and decides the findings.
+pub(crate) async fn analyze(
+    mut snapshot: Snapshot,
+    pod_items: Vec<Vec<ImageItem>>,
+    registry: Arc<RegistryClient>,
+    options: &DiagnoseOptions,
+) -> Report {
     // Work out, per item, the credentials and the check to run.
     struct Planned {
         pod_index: usize,
@@ -91,7 +120,7 @@ pub async fn diagnose(
         for item in items {
             let failing = item.is_pull_failing() || item.is_crash_looping();
             let stale_candidate = item.running && item.running_digest.is_some();
-            if !failing && !stale_candidate {
+            if !failing && !stale_candidate && !options.check_all {
                 continue;
             }
             if failing {
@@ -103,9 +132,13 @@ pub async fn diagnose(
             let mut check_key = None;
             if let Ok(image) = &parsed
                 && item.waiting_reason.as_deref() != Some("ErrImageNeverPull")
-                && !(stale_candidate && image.is_pinned() && !failing)
+                && (options.check_all || !(stale_candidate && image.is_pinned() && !failing))
             {
-                let depth = if failing { Depth::Full } else { Depth::Digest };
+                let depth = if failing || options.check_all {
+                    Depth::Full
+                } else {
+                    Depth::Digest
+                };
                 let logins = pod_secrets.logins.clone();
                 let key = format!(
                     "{}|{}|{}|{:?}",
@@ -146,6 +179,8 @@ pub async fn diagnose(
         .await;
 
     let mut report = Report::default();
+    // Running containers per registry host that could not be checked from here.
+    let mut unverified: BTreeMap<String, usize> = BTreeMap::new();
     let mut images = BTreeSet::new();
     let mut hosts = BTreeSet::new();
     for planned_item in planned {
@@ -172,8 +207,15 @@ pub async fn diagnose(
             running_digest: item.running_digest.clone(),
             pinned: planned_item.parsed.as_ref().is_ok_and(|i| i.is_pinned()),
             crash_looping: item.is_crash_looping(),
+            check_all: options.check_all,
         };
         let Some(verdict) = decide(&facts) else {
+            if let Some(problem) = check.as_ref().and_then(|c| c.problem.as_ref())
+                && is_network_cause(problem.cause)
+                && let Ok(image) = &planned_item.parsed
+            {
+                *unverified.entry(image.api_host().to_string()).or_default() += 1;
+            }
             continue;
         };
         report.findings.push(build_finding(
@@ -189,6 +231,14 @@ pub async fn diagnose(
         ));
     }
 
+    for (host, count) in unverified {
+        snapshot.warnings.push(format!(
+            "registry {host} could not be reached from here, so {count} running or restarting \
+             container{} using it {} not checked (stale digests, platforms)",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "was" } else { "were" }
+        ));
+    }
     let mut namespaces: BTreeSet<String> = snapshot
         .pods
         .iter()
@@ -239,11 +289,16 @@ pub async fn diagnose(
         warnings: std::mem::take(&mut snapshot.warnings),
         registry_requests: registry.counts.snapshot(),
     };
-    Ok(report)
+    report
 }
 
 /// Decides which namespaces, secrets, ServiceAccounts, nodes and Jobs to read.
-fn plan_reads(pods: &[Pod], pod_items: &[Vec<ImageItem>], all_namespaces: bool) -> Needs {
+fn plan_reads(
+    pods: &[Pod],
+    pod_items: &[Vec<ImageItem>],
+    all_namespaces: bool,
+    check_all: bool,
+) -> Needs {
     let mut needs = Needs {
         event_namespaces: BTreeSet::new(),
         events_all_namespaces: all_namespaces,
@@ -265,7 +320,7 @@ fn plan_reads(pods: &[Pod], pod_items: &[Vec<ImageItem>], all_namespaces: bool) 
         if failing || (has_volume && pending) {
             needs.event_namespaces.insert(namespace.clone());
         }
-        if !(failing || stale_candidate || (has_volume && pending)) {
+        if !(failing || stale_candidate || (has_volume && pending) || check_all) {
             continue;
         }
         for name in collect::pod_pull_secrets(pod) {
@@ -508,4 +563,12 @@ fn workload_of(snapshot: &Snapshot, pod: &Pod) -> Option<String> {
         },
         kind => Some(format!("{}/{}", kind.to_ascii_lowercase(), owner.name)),
     }
+}
+
+fn is_network_cause(cause: crate::cause::Cause) -> bool {
+    use crate::cause::Cause;
+    matches!(
+        cause,
+        Cause::DnsError | Cause::RegistryUnreachable | Cause::TlsError | Cause::HttpHttpsMismatch
+    )
 }

@@ -49,6 +49,8 @@ pub struct Facts {
     pub running_digest: Option<String>,
     pub pinned: bool,
     pub crash_looping: bool,
+    /// Report registry problems of images that are not failing now (`--all`, `-f`).
+    pub check_all: bool,
 }
 
 /// The chosen cause and a one-line message.
@@ -108,17 +110,26 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
                 {
                     return Some(from_message(facts, cause, Some(&problem.detail)));
                 }
-                if !pull_failing && !facts.crash_looping {
+                if !pull_failing {
+                    if facts.check_all && facts.running_digest.is_none() && !facts.crash_looping {
+                        // An image from a manifest: nothing has pulled it yet.
+                        return Some(verdict(problem.cause, problem.detail.clone()));
+                    }
+                    // A running or crash-looping container was pulled by its node, so a
+                    // registry out of reach from here says nothing about it.
                     return None;
                 }
                 return Some(verdict(problem.cause, problem.detail.clone()));
             }
             Some(problem) => {
-                if !pull_failing && !facts.crash_looping {
+                if !pull_failing && !facts.crash_looping && !facts.check_all {
                     // A running container: only a stale digest is a finding.
                     return None;
                 }
-                if facts.crash_looping && problem.cause != Cause::PlatformNotFound {
+                if facts.crash_looping
+                    && !facts.check_all
+                    && problem.cause != Cause::PlatformNotFound
+                {
                     return None;
                 }
                 if is_auth(problem.cause)
@@ -195,7 +206,7 @@ fn from_message(facts: &Facts, cause: Cause, not_checked: Option<&str>) -> Verdi
     let auth_possible = is_auth(cause) || candidates.iter().any(|c| is_auth(*c));
     if auth_possible {
         let refined = refine_auth(facts, cause, "");
-        if refined.cause != cause && !is_auth(refined.cause) {
+        if refined.cause != cause {
             return Verdict {
                 message: format!("{}{suffix}", refined.message),
                 ..refined
@@ -213,6 +224,16 @@ fn from_message(facts: &Facts, cause: Cause, not_checked: Option<&str>) -> Verdi
 /// Turns "no usable credentials" into the secret problem behind it.
 fn refine_auth(facts: &Facts, cause: Cause, detail: &str) -> Verdict {
     let secrets = &facts.secrets;
+    if cause == Cause::CredentialsMissing && secrets.matching > 0 {
+        // The message says "unauthorized", but a matching secret entry means the
+        // runtime did send credentials: the registry rejected them.
+        let detail = if detail.is_empty() {
+            "the registry rejected the credentials of the matching pull secret".to_string()
+        } else {
+            detail.to_string()
+        };
+        return verdict(Cause::CredentialsRejected, detail);
+    }
     let no_credentials_sent = cause == Cause::CredentialsMissing || secrets.matching == 0;
     if no_credentials_sent {
         if let Some(name) = secrets.missing.first() {
@@ -462,6 +483,60 @@ mod tests {
         let verdict = decide(&facts).unwrap();
         assert_eq!(verdict.cause, Cause::ManifestNotFound);
         assert!(verdict.message.contains("regcred"), "{}", verdict.message);
+    }
+
+    #[test]
+    fn unauthorized_message_with_matching_secret_is_rejected() {
+        let facts = Facts {
+            classification: Some(classified(
+                Cause::CredentialsMissing,
+                &[Cause::CredentialsMissing, Cause::CredentialsRejected],
+            )),
+            secrets: SecretFacts {
+                matching: 1,
+                service_account_only: vec!["regcred".into()],
+                ..SecretFacts::default()
+            },
+            ..failing(Some(check_with(Some(Cause::TlsError), "sha256:a")))
+        };
+        assert_eq!(decide(&facts).unwrap().cause, Cause::CredentialsRejected);
+    }
+
+    #[test]
+    fn unreachable_registry_spares_crash_loops() {
+        let facts = Facts {
+            waiting_reason: Some("CrashLoopBackOff".into()),
+            crash_looping: true,
+            check: Some(check_with(Some(Cause::TlsError), "sha256:a")),
+            ..Facts::default()
+        };
+        assert_eq!(decide(&facts), None);
+    }
+
+    #[test]
+    fn check_all_reports_problems_of_running_images() {
+        let running = Facts {
+            running_digest: Some("sha256:a".into()),
+            check: Some(check_with(Some(Cause::TagNotFound), "sha256:a")),
+            check_all: true,
+            ..Facts::default()
+        };
+        assert_eq!(decide(&running).unwrap().cause, Cause::TagNotFound);
+        let manifest_image_ok = Facts {
+            check: Some(check_with(None, "sha256:a")),
+            check_all: true,
+            ..Facts::default()
+        };
+        assert_eq!(decide(&manifest_image_ok), None);
+        let manifest_unreachable = Facts {
+            check: Some(check_with(Some(Cause::DnsError), "sha256:a")),
+            check_all: true,
+            ..Facts::default()
+        };
+        assert_eq!(
+            decide(&manifest_unreachable).unwrap().cause,
+            Cause::DnsError
+        );
     }
 
     #[test]
