@@ -340,6 +340,80 @@ pub fn parse_request_timeout(text: &str) -> Result<Option<Duration>, String> {
     }
 }
 
+/// Reads and the restart PATCH for apps/v1 workloads (Deployments, StatefulSets, DaemonSets),
+/// addressed by their `ApiResource` so one set of functions serves the three kinds.
+impl Cluster {
+    /// GETs one workload.
+    pub async fn get_workload(
+        &self,
+        resource: &kube::api::ApiResource,
+        namespace: &str,
+        name: &str,
+    ) -> Result<kube::api::DynamicObject, ApiFailure> {
+        tracing::debug!(namespace, name, kind = resource.kind, "GET workload");
+        Api::<kube::api::DynamicObject>::namespaced_with(self.client.clone(), namespace, resource)
+            .get(name)
+            .await
+            .map_err(|err| {
+                ApiFailure::from_kube(err, &format!("get {} {namespace}/{name}", resource.plural))
+            })
+    }
+
+    /// Lists the workloads of one kind in `namespace` (all when None), following `continue` pages.
+    pub async fn list_workloads(
+        &self,
+        resource: &kube::api::ApiResource,
+        namespace: Option<&str>,
+        selector: Option<&str>,
+    ) -> Result<Vec<kube::api::DynamicObject>, ApiFailure> {
+        let api = match namespace {
+            Some(namespace) => Api::namespaced_with(self.client.clone(), namespace, resource),
+            None => Api::all_with(self.client.clone(), resource),
+        };
+        list_all(api, selector, None, &format!("list {}", resource.plural)).await
+    }
+
+    /// Sends the PATCH that `kubectl rollout restart` sends: a strategic-merge patch that sets
+    /// the pod template's `kubectl.kubernetes.io/restartedAt` annotation, with fieldManager
+    /// `kubectl-rollout`. With `dry_run` the server validates it (`dryRun=All`) and stores
+    /// nothing.
+    pub async fn patch_restart(
+        &self,
+        resource: &kube::api::ApiResource,
+        namespace: &str,
+        name: &str,
+        restarted_at: &str,
+        dry_run: bool,
+    ) -> Result<kube::api::DynamicObject, ApiFailure> {
+        tracing::debug!(
+            namespace,
+            name,
+            kind = resource.kind,
+            dry_run,
+            "PATCH restartedAt"
+        );
+        let patch = serde_json::json!({
+            "spec": {"template": {"metadata": {"annotations": {
+                "kubectl.kubernetes.io/restartedAt": restarted_at
+            }}}}
+        });
+        let params = kube::api::PatchParams {
+            dry_run,
+            field_manager: Some("kubectl-rollout".to_string()),
+            ..kube::api::PatchParams::default()
+        };
+        Api::<kube::api::DynamicObject>::namespaced_with(self.client.clone(), namespace, resource)
+            .patch(name, &params, &kube::api::Patch::Strategic(patch))
+            .await
+            .map_err(|err| {
+                ApiFailure::from_kube(
+                    err,
+                    &format!("patch {} {namespace}/{name}", resource.plural),
+                )
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

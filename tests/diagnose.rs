@@ -144,7 +144,7 @@ fn findings_carry_evidence_and_fix() {
     let stale = finding(&report, "deployment/stale");
     assert_eq!(
         stale["fix"],
-        "kubectl rollout restart deployment/stale -n openclaw"
+        "kubectl zot restart deployment/stale -n openclaw"
     );
     assert_eq!(
         stale["evidence"]["registry"]["digest"],

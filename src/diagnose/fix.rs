@@ -173,7 +173,7 @@ pub fn fix_for(cause: Cause, cx: &FixContext<'_>) -> String {
             cx.pod
         ),
         Cause::StaleImage => match cx.workload {
-            Some(workload) => format!("kubectl rollout restart {workload} -n {ns}"),
+            Some(workload) => format!("kubectl zot restart {workload} -n {ns}"),
             None => format!(
                 "Delete pod {} -n {ns} so that it is recreated with the current image.",
                 cx.pod
