@@ -1,0 +1,963 @@
+//! Hostile registries, broken clusters and process behaviour: no credential leaks, no hang and
+//! no crash, and the rest of the report still comes out.
+//!
+//! Needs the lab environment: run through `lab/test`.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+use tempfile::TempDir;
+
+use kubectl_zot::registry::client::sha256_digest;
+use support::kube::{KubeApi, KubeOptions, SYSTEM_PATH, cluster_subset};
+use support::lab::{docker_config_json, lab};
+use support::zot;
+
+fn ca() -> String {
+    lab().ca.display().to_string()
+}
+
+/// The fixture files of the `openclaw` cluster that every subset needs.
+const OPENCLAW_BASE: [&str; 4] = [
+    "namespace.json",
+    "nodes.json",
+    "secrets.json",
+    "serviceaccounts.json",
+];
+
+/// A `lab/fault-proxy` in front of a lab registry, with its request log; killed on drop.
+struct FaultProxy {
+    child: Child,
+    /// `HOST:PORT` as image references name it.
+    address: String,
+    port: u16,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+/// How a [`FaultProxy`] listens and where it forwards.
+struct ProxySetup<'a> {
+    /// `https://...` or `http://...` of the registry behind the proxy.
+    upstream: String,
+    /// Plain HTTP listener instead of TLS.
+    plain: bool,
+    /// Host name that image references use for the proxy (`127.0.0.1`, `plain.lab.test`).
+    host: &'a str,
+    rules: Vec<String>,
+}
+
+impl<'a> ProxySetup<'a> {
+    /// Sets up a TLS proxy on 127.0.0.1 in front of the basic-auth TLS registry.
+    fn tls(rules: &[&str]) -> ProxySetup<'a> {
+        ProxySetup {
+            upstream: format!("https://{}", lab().tls_registry),
+            plain: false,
+            host: "127.0.0.1",
+            rules: rules.iter().map(|rule| rule.to_string()).collect(),
+        }
+    }
+}
+
+impl FaultProxy {
+    fn start(rules: &[&str]) -> FaultProxy {
+        FaultProxy::start_with(ProxySetup::tls(rules))
+    }
+
+    fn start_with(setup: ProxySetup) -> FaultProxy {
+        let dir = TempDir::new().unwrap();
+        let port_file = dir.path().join("port");
+        let log = dir.path().join("proxy.log");
+        let mut command = Command::new(lab().bin.join("fault-proxy"));
+        command
+            .args(["--listen", "127.0.0.1:0", "--upstream", &setup.upstream])
+            .arg("--upstream-ca")
+            .arg(&lab().ca)
+            .arg("--port-file")
+            .arg(&port_file)
+            .arg("--log")
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if setup.plain {
+            command.arg("--plain-listener");
+        } else {
+            command
+                .arg("--tls-cert")
+                .arg(lab().dir.join("tls/server.crt"))
+                .arg("--tls-key")
+                .arg(lab().dir.join("tls/server.key"));
+        }
+        for rule in &setup.rules {
+            command.arg("--rule").arg(rule);
+        }
+        let child = command.spawn().expect("start lab/fault-proxy");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let port = loop {
+            if let Ok(text) = fs::read_to_string(&port_file)
+                && let Ok(port) = text.trim().parse::<u16>()
+            {
+                break port;
+            }
+            assert!(Instant::now() < deadline, "fault-proxy did not start");
+            thread::sleep(Duration::from_millis(50));
+        };
+        FaultProxy {
+            child,
+            address: format!("{}:{port}", setup.host),
+            port,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// Returns the logged requests, without connection-level events.
+    fn requests(&self) -> Vec<Value> {
+        fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str::<Value>(line).expect("proxy log line is JSON"))
+            .filter(|record| record["event"] == "request")
+            .collect()
+    }
+
+    /// Returns the logged `Authorization` values ("SCHEME sha256:PREFIX").
+    fn authorizations(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter_map(|record| record["headers"]["authorization"].as_str())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Formats Basic credentials as fault-proxy logs them: the SHA-256 prefix of the base64 text.
+fn logged_basic(user: &str, pass: &str) -> String {
+    let encoded = STANDARD.encode(format!("{user}:{pass}"));
+    let digest = sha256_digest(encoded.as_bytes());
+    format!("Basic {}", &digest[..19])
+}
+
+/// Starts the API server on the one-pod `transport` cluster with its image on `registry`
+/// and a pull secret for that host.
+fn transport_api(registry: &str) -> KubeApi {
+    let secret = docker_config_json(registry, &lab().user, &lab().pass);
+    let options = KubeOptions::new()
+        .var("REGISTRY", registry)
+        .var("DOCKERCONFIGJSON", &secret);
+    KubeApi::start("transport", options)
+}
+
+/// Starts the API server on the whole `openclaw` cluster with every image on `registry`.
+fn openclaw_api(registry: &str) -> KubeApi {
+    let secret = docker_config_json(registry, &lab().user, &lab().pass);
+    let bad = docker_config_json(registry, &lab().user, "wrong-password");
+    let options = KubeOptions::new()
+        .var("REGISTRY", registry)
+        .var("DOCKERCONFIGJSON", &secret)
+        .var("BAD_DOCKERCONFIGJSON", &bad);
+    KubeApi::start("openclaw", options)
+}
+
+/// Runs `diagnose -n openclaw -o json` with `extra` and returns exit code, JSON and stderr.
+fn diagnose_json(api: &KubeApi, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let mut args = vec!["diagnose", "-n", "openclaw", "-o", "json"];
+    args.extend_from_slice(extra);
+    let output = zot(args).kube(api).run();
+    assert!(
+        output.stdout.trim_start().starts_with('{'),
+        "no JSON on stdout (exit {:?}); stderr:\n{}",
+        output.code,
+        output.stderr
+    );
+    let report = output.json();
+    (output.code, report, output.stderr)
+}
+
+/// Findings keyed by workload name (`deployment/api` is `api`), value the cause.
+fn causes(report: &Value) -> BTreeMap<String, String> {
+    report["findings"]
+        .as_array()
+        .expect("findings array")
+        .iter()
+        .map(|finding| {
+            let workload = finding["workload"]
+                .as_str()
+                .or(finding["pod"].as_str())
+                .unwrap();
+            let name = workload.rsplit('/').next().unwrap().to_string();
+            (name, finding["cause"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+fn finding<'a>(report: &'a Value, workload: &str) -> &'a Value {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["workload"].as_str() == Some(workload))
+        .unwrap_or_else(|| panic!("no finding for {workload} in {report:#}"))
+}
+
+fn warnings(report: &Value) -> Vec<String> {
+    report["checked"]["warnings"]
+        .as_array()
+        .expect("checked.warnings array")
+        .iter()
+        .map(|warning| warning.as_str().unwrap().to_string())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Credentials in the output
+
+/// Lists every form in which the lab password could leak into the output.
+fn password_forms() -> Vec<(&'static str, String)> {
+    let lab = lab();
+    let config = docker_config_json(&lab.tls_registry, &lab.user, &lab.pass);
+    vec![
+        ("password", lab.pass.clone()),
+        (
+            "base64 of user:pass",
+            STANDARD.encode(format!("{}:{}", lab.user, lab.pass)),
+        ),
+        ("base64 of the password", STANDARD.encode(&lab.pass)),
+        ("base64 of the dockerconfigjson", STANDARD.encode(&config)),
+    ]
+}
+
+#[test]
+fn diagnose_never_prints_the_password() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    for format in ["table", "json", "yaml"] {
+        let output = zot([
+            "diagnose",
+            "-n",
+            "openclaw",
+            "-o",
+            format,
+            "-v",
+            "9",
+            "--ca-file",
+            &ca(),
+        ])
+        .kube(&api)
+        .run();
+        output.assert_code(1);
+        for (form, value) in password_forms() {
+            assert!(
+                !output.stdout.contains(&value),
+                "-o {format}: the {form} appears on stdout"
+            );
+            assert!(
+                !output.stderr.contains(&value),
+                "-o {format} -v 9: the {form} appears on stderr"
+            );
+        }
+        assert!(
+            output.stderr.contains("DEBUG") || output.stderr.contains("TRACE"),
+            "-v 9 wrote no debug log, so the stderr check proves nothing:\n{}",
+            output.stderr
+        );
+    }
+}
+
+#[test]
+fn show_secrets_prints_the_password() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca(), "--show-secrets"]);
+    assert_eq!(code, Some(1));
+    let text = report.to_string();
+    assert!(
+        text.contains(&format!("\"{}\"", lab().pass)),
+        "--show-secrets -o json does not show the password"
+    );
+}
+
+#[test]
+fn explain_takes_a_message_with_the_password() {
+    let message = format!(
+        "failed to pull image \"{}/openclaw/openclaw:v1\": 401 Unauthorized, basic auth {}:{} \
+         (auth {})",
+        lab().tls_registry,
+        lab().user,
+        lab().pass,
+        STANDARD.encode(format!("{}:{}", lab().user, lab().pass))
+    );
+    for format in ["table", "json", "yaml"] {
+        let output = zot(["explain", "-o", format, &message]).run();
+        assert!(
+            matches!(output.code, Some(0) | Some(1)),
+            "explain -o {format} exited with {:?}:\n{}",
+            output.code,
+            output.stderr
+        );
+        assert!(
+            !output.stderr.contains("panicked"),
+            "explain -o {format} panicked:\n{}",
+            output.stderr
+        );
+    }
+    let output = zot(["explain", "-o", "json"]).stdin(&message).run();
+    assert!(
+        matches!(output.code, Some(0) | Some(1)),
+        "{}",
+        output.stderr
+    );
+    assert!(output.json()["cause"].is_string(), "{}", output.stdout);
+}
+
+// ---------------------------------------------------------------------------------------
+// Credentials on the wire
+
+#[test]
+fn plain_http_host_gets_no_credentials() {
+    assert!(lab().netns, "plain.lab.test resolves only inside lab/netns");
+    let proxy = FaultProxy::start_with(ProxySetup {
+        upstream: format!("https://{}", lab().tls_registry),
+        plain: true,
+        host: "plain.lab.test",
+        rules: Vec::new(),
+    });
+    let api = transport_api(&proxy.address);
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        report["findings"][0]["cause"], "http-https-mismatch",
+        "{report:#}"
+    );
+    assert!(
+        proxy.authorizations().is_empty(),
+        "credentials went over plain HTTP to {}: {:?}",
+        proxy.address,
+        proxy.authorizations()
+    );
+}
+
+#[test]
+fn plain_http_flag_allows_credentials() {
+    assert!(lab().netns, "plain.lab.test resolves only inside lab/netns");
+    let proxy = FaultProxy::start_with(ProxySetup {
+        upstream: format!("https://{}", lab().tls_registry),
+        plain: true,
+        host: "plain.lab.test",
+        rules: Vec::new(),
+    });
+    let api = transport_api(&proxy.address);
+    let (code, report, _) = diagnose_json(&api, &["--plain-http", &proxy.address]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        report["findings"][0]["cause"], "image-available-now",
+        "{report:#}"
+    );
+    let expected = logged_basic(&lab().user, &lab().pass);
+    assert!(
+        proxy.authorizations().contains(&expected),
+        "--plain-http {} sent no Basic credentials: {:?}",
+        proxy.address,
+        proxy.authorizations()
+    );
+}
+
+#[test]
+fn redirect_to_other_host_drops_credentials() {
+    let target = FaultProxy::start(&[]);
+    let redirect = format!(
+        "/manifests/=redirect:https://127.0.0.1:{}{{path}}",
+        target.port
+    );
+    let proxy = FaultProxy::start(&[&redirect]);
+    let api = transport_api(&proxy.address);
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        proxy
+            .authorizations()
+            .contains(&logged_basic(&lab().user, &lab().pass)),
+        "the first registry got no credentials, so the test proves nothing: {:?}",
+        proxy.authorizations()
+    );
+    assert!(
+        !target.requests().is_empty(),
+        "the redirect was not followed, so the test proves nothing"
+    );
+    assert!(
+        target.authorizations().is_empty(),
+        "credentials were forwarded to the redirect target: {:?}",
+        target.authorizations()
+    );
+}
+
+#[test]
+fn token_registry_gets_only_bearer_tokens() {
+    let proxy = FaultProxy::start_with(ProxySetup {
+        upstream: format!("https://{}", lab().token_registry),
+        plain: false,
+        host: "127.0.0.1",
+        rules: Vec::new(),
+    });
+    let lab = lab();
+    let options = KubeOptions::new()
+        .namespace("tokens")
+        .var("TOKEN_REGISTRY", &proxy.address)
+        .var(
+            "TOKEN_DOCKERCONFIGJSON",
+            &docker_config_json(&proxy.address, &lab.token_user, &lab.token_pass),
+        )
+        .var(
+            "LIMITED_DOCKERCONFIGJSON",
+            &docker_config_json(&proxy.address, &lab.limited_user, &lab.limited_pass),
+        );
+    let api = KubeApi::start("token", options);
+
+    let token_log = lab.dir.join("token/token.log");
+    let token_requests_before = fs::read_to_string(&token_log)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    let output = zot(["diagnose", "-o", "json", "--ca-file", &ca()])
+        .kube(&api)
+        .run();
+    output.assert_code(1);
+
+    let authorizations = proxy.authorizations();
+    assert!(
+        authorizations
+            .iter()
+            .any(|value| value.starts_with("Bearer ")),
+        "no bearer token reached the registry: {authorizations:?}"
+    );
+    assert!(
+        authorizations
+            .iter()
+            .all(|value| value.starts_with("Bearer ")),
+        "the registry got something other than a bearer token: {authorizations:?}"
+    );
+
+    let token_log = fs::read_to_string(&token_log).unwrap_or_default();
+    assert!(
+        token_log.lines().count() > token_requests_before,
+        "no token was requested from the realm the challenge names"
+    );
+    assert!(
+        !token_log.contains(&lab.token_pass),
+        "the token server's log holds the password"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile registries
+
+#[test]
+fn slow_registry_ends_in_bounded_time() {
+    let proxy = FaultProxy::start(&["/manifests/=delay:60"]);
+    let api = transport_api(&proxy.address);
+    let started = Instant::now();
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca(), "--registry-timeout", "2s"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "a 2 s registry timeout took {elapsed:?}"
+    );
+    let text = report["findings"][0].to_string();
+    assert!(text.contains(&proxy.address), "{report:#}");
+}
+
+/// Runs the whole `openclaw` cluster through a proxy with `rules` and checks that the rest of
+/// the report still comes out. Returns the report and the proxy for further checks.
+fn openclaw_through(rules: &[&str]) -> (Value, FaultProxy) {
+    let proxy = FaultProxy::start(rules);
+    let api = openclaw_api(&proxy.address);
+    let started = Instant::now();
+    let (code, report, stderr) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert!(
+        started.elapsed() < Duration::from_secs(90),
+        "{rules:?}: the run took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, Some(1), "{rules:?}: {report:#}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "{rules:?}: {stderr}");
+    let causes = causes(&report);
+    assert_eq!(
+        causes.get("api").map(String::as_str),
+        Some("tag-not-found"),
+        "{rules:?}: a fault in openclaw/workspace changed another image's finding: {causes:?}"
+    );
+    assert_eq!(
+        causes.get("worker").map(String::as_str),
+        Some("repository-not-found"),
+        "{rules:?}: {causes:?}"
+    );
+    (report, proxy)
+}
+
+/// Asserts that the `recovered` pod, whose image is `openclaw/workspace:latest`, has a finding
+/// that names the registry.
+fn assert_workspace_finding_names_registry(report: &Value, proxy: &FaultProxy, fault: &str) {
+    let recovered = finding(report, "deployment/recovered");
+    let text = format!("{} {}", recovered["message"], recovered["evidence"]);
+    assert!(
+        text.contains(&proxy.address),
+        "{fault}: the finding does not name the registry {}: {recovered:#}",
+        proxy.address
+    );
+}
+
+#[test]
+fn dropped_connections_give_a_finding() {
+    let (report, proxy) = openclaw_through(&["/v2/openclaw/workspace/manifests/=drop"]);
+    assert_workspace_finding_names_registry(&report, &proxy, "drop");
+}
+
+#[test]
+fn reset_connections_give_a_finding() {
+    let (report, proxy) = openclaw_through(&["/v2/openclaw/workspace/manifests/=reset"]);
+    assert_workspace_finding_names_registry(&report, &proxy, "reset");
+}
+
+#[test]
+fn malformed_manifest_gives_a_finding() {
+    let (report, proxy) =
+        openclaw_through(&["GET /v2/openclaw/workspace/manifests/=malformed-json"]);
+    let recovered = finding(&report, "deployment/recovered");
+    assert_ne!(recovered["cause"], "image-available-now", "{recovered:#}");
+    assert_workspace_finding_names_registry(&report, &proxy, "malformed-json");
+}
+
+#[test]
+fn wrong_content_type_gives_a_report() {
+    let (report, _proxy) =
+        openclaw_through(&["/v2/openclaw/workspace/manifests/=wrong-content-type"]);
+    assert!(finding(&report, "deployment/recovered")["cause"].is_string());
+}
+
+#[test]
+fn oversized_manifest_is_rejected() {
+    for rule in [
+        "GET /v2/openclaw/workspace/manifests/=oversize:5000000",
+        "GET /v2/openclaw/workspace/manifests/=oversize:5000000:chunked",
+    ] {
+        let (report, proxy) = openclaw_through(&[rule]);
+        let recovered = finding(&report, "deployment/recovered");
+        assert_ne!(
+            recovered["cause"], "image-available-now",
+            "{rule}: {recovered:#}"
+        );
+        assert!(
+            recovered.to_string().contains("limit"),
+            "{rule}: the finding does not say the manifest is over the limit: {recovered:#}"
+        );
+        assert_workspace_finding_names_registry(&report, &proxy, rule);
+        let sent: u64 = proxy
+            .requests()
+            .iter()
+            .filter(|record| record["rule"].as_str() == Some(rule))
+            .map(|record| record["response_bytes"].as_u64().unwrap_or(0))
+            .sum();
+        assert!(sent > 0, "{rule}: the rule never applied");
+    }
+}
+
+#[test]
+fn redirect_loop_ends() {
+    let (report, proxy) = openclaw_through(&["/v2/openclaw/workspace/manifests/=redirect-loop"]);
+    let looped = proxy
+        .requests()
+        .iter()
+        .filter(|record| record["action"].as_str() == Some("redirect-loop"))
+        .count();
+    assert!(looped > 0, "the redirect loop never applied");
+    assert!(looped <= 60, "{looped} requests to a redirect loop");
+    assert_workspace_finding_names_registry(&report, &proxy, "redirect-loop");
+}
+
+#[test]
+fn server_error_retries_are_bounded() {
+    let (report, proxy) =
+        openclaw_through(&["/v2/openclaw/workspace/manifests/=status:503:retry-after=0"]);
+    let recovered = finding(&report, "deployment/recovered");
+    assert_eq!(recovered["cause"], "registry-error", "{recovered:#}");
+    let mut attempts: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    for record in proxy.requests() {
+        if record["action"].as_str() != Some("status") {
+            continue;
+        }
+        let method = record["method"].as_str().unwrap().to_string();
+        assert!(
+            method == "GET" || method == "HEAD",
+            "a {method} request got a retryable fault"
+        );
+        let key = (
+            method,
+            record["path"].as_str().unwrap().to_string(),
+            record["headers"]["authorization"]
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+        );
+        *attempts.entry(key).or_default() += 1;
+    }
+    assert!(!attempts.is_empty(), "the 503 rule never applied");
+    let max = attempts.values().max().copied().unwrap();
+    assert!(max >= 2, "503 was never retried: {attempts:?}");
+    assert!(max <= 3, "503 was retried more than twice: {attempts:?}");
+}
+
+#[test]
+fn rate_limit_honours_retry_after() {
+    let proxy = FaultProxy::start(&["/manifests/=status:429:retry-after=2:times=1"]);
+    let api = transport_api(&proxy.address);
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        report["findings"][0]["cause"], "image-available-now",
+        "{report:#}"
+    );
+    let requests = proxy.requests();
+    let limited = requests
+        .iter()
+        .position(|record| record["status"] == 429)
+        .expect("the 429 rule never applied");
+    let retry = &requests[limited + 1..]
+        .iter()
+        .find(|record| record["path"] == requests[limited]["path"])
+        .expect("the rate-limited request was not retried");
+    let first =
+        chrono::DateTime::parse_from_rfc3339(requests[limited]["time"].as_str().unwrap()).unwrap();
+    let second = chrono::DateTime::parse_from_rfc3339(retry["time"].as_str().unwrap()).unwrap();
+    let waited = (second - first).num_milliseconds();
+    assert!(
+        waited >= 1900,
+        "the retry came {waited} ms after a Retry-After of 2 s"
+    );
+}
+
+#[test]
+fn long_retry_after_is_not_waited_for() {
+    let proxy = FaultProxy::start(&["/manifests/=status:429:retry-after=3600"]);
+    let api = transport_api(&proxy.address);
+    let started = Instant::now();
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "a Retry-After of an hour held the run for {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report["findings"][0]["cause"], "rate-limited", "{report:#}");
+}
+
+#[test]
+fn link_to_other_host_is_not_followed() {
+    let target = FaultProxy::start(&[]);
+    let link = format!("/tags/list=link:https://127.0.0.1:{}{{path}}", target.port);
+    let proxy = FaultProxy::start(&[&link]);
+    let secret = docker_config_json(&proxy.address, &lab().user, &lab().pass);
+    let mut files = OPENCLAW_BASE.to_vec();
+    files.push("deployment-api.json");
+    let cluster = cluster_subset("openclaw", &files);
+    let options = KubeOptions::new()
+        .var("REGISTRY", &proxy.address)
+        .var("DOCKERCONFIGJSON", &secret);
+    let api = KubeApi::start(cluster.path().to_str().unwrap(), options);
+
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert_eq!(
+        causes(&report).get("api").map(String::as_str),
+        Some("tag-not-found"),
+        "{report:#}"
+    );
+
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|record| record["action"].as_str() == Some("link")),
+        "the Link rule never applied"
+    );
+    assert!(
+        target.requests().is_empty(),
+        "a Link to another host was followed: {:?}",
+        target.requests()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Broken clusters
+
+#[test]
+fn forbidden_reads_become_warnings() {
+    let cases = [
+        ("get:secrets", "secrets"),
+        ("get:serviceaccounts", "serviceaccounts"),
+        ("list:events", "events"),
+        ("get:nodes", "nodes"),
+    ];
+    for (rule, resource) in cases {
+        let api = KubeApi::start("openclaw", KubeOptions::new().forbid(rule));
+        let (code, report, stderr) = diagnose_json(&api, &["--ca-file", &ca()]);
+        assert_eq!(code, Some(1), "forbid {rule}: {stderr}");
+        let warnings = warnings(&report);
+        let warning = warnings
+            .iter()
+            .find(|warning| warning.contains(resource) && warning.contains("forbidden"))
+            .unwrap_or_else(|| panic!("forbid {rule}: no warning names {resource}: {warnings:?}"));
+        assert!(
+            warning.contains("kubectl create")
+                && warning.contains(&format!("--resource={resource}")),
+            "forbid {rule}: the warning does not say how to grant it: {warning}"
+        );
+        assert!(
+            !report["findings"].as_array().unwrap().is_empty(),
+            "forbid {rule}: no findings"
+        );
+    }
+}
+
+#[test]
+fn failing_event_list_still_gives_a_report() {
+    let api = KubeApi::start("openclaw", KubeOptions::new().fail("list:events:500"));
+    let (code, report, stderr) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let warnings = warnings(&report);
+    assert!(
+        warnings.iter().any(|warning| warning.contains("events")),
+        "{warnings:?}"
+    );
+    assert_eq!(
+        causes(&report).get("api").map(String::as_str),
+        Some("tag-not-found")
+    );
+}
+
+#[test]
+fn missing_pod_exits_two() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let output = zot(["diagnose", "no-such-pod-7f3k", "-n", "openclaw"])
+        .kube(&api)
+        .run();
+    output.assert_code(2);
+    assert!(output.stderr.contains("not found"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("no-such-pod-7f3k"),
+        "the error does not name the pod: {}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
+}
+
+#[test]
+fn pod_get_404_exits_two() {
+    let api = KubeApi::start("openclaw", KubeOptions::new().fail("get:pods:404"));
+    let pods = api.get("/api/v1/namespaces/openclaw/pods");
+    assert_eq!(pods.status, 200);
+    let name = pods.body["items"][0]["metadata"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let output = zot(["diagnose", &name, "-n", "openclaw"]).kube(&api).run();
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("404") || output.stderr.contains("NotFound"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "a report after a failed GET: {}",
+        output.stdout
+    );
+}
+
+#[test]
+fn slow_cluster_honours_request_timeout() {
+    let api = KubeApi::start("openclaw", KubeOptions::new().delay("list:pods:60"));
+    let started = Instant::now();
+    let output = zot(["diagnose", "-n", "openclaw", "--request-timeout", "2s"])
+        .kube(&api)
+        .run();
+    let elapsed = started.elapsed();
+    output.assert_code(2);
+    assert!(
+        elapsed < Duration::from_secs(20),
+        "--request-timeout 2s took {elapsed:?}"
+    );
+    assert!(!output.stderr.contains("panicked"), "{}", output.stderr);
+}
+
+#[test]
+fn paged_lists_diagnose_every_pod() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let (_, whole, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    let paged_api = KubeApi::start("openclaw", KubeOptions::new().page_size(2));
+    let (code, paged, _) = diagnose_json(&paged_api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        causes(&paged),
+        causes(&whole),
+        "paging changed the findings"
+    );
+    assert_eq!(paged["checked"]["pods"], whole["checked"]["pods"]);
+    let pod_lists: Vec<_> = paged_api
+        .requests()
+        .into_iter()
+        .filter(|request| {
+            request.verb.as_deref() == Some("list") && request.resource.as_deref() == Some("pods")
+        })
+        .collect();
+    assert!(
+        pod_lists.len() > 2,
+        "{} pod LIST requests for pages of 2",
+        pod_lists.len()
+    );
+    assert!(
+        pod_lists
+            .iter()
+            .skip(1)
+            .all(|request| request.query.contains_key("continue")),
+        "a follow-up LIST has no continue token: {pod_lists:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Process behaviour
+
+/// Builds a command for the binary with the harness's clean environment.
+fn raw_command(api: &KubeApi, home: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl-zot"));
+    command
+        .env_clear()
+        .env("PATH", SYSTEM_PATH)
+        .env("HOME", home)
+        .env("KUBECONFIG", &api.kubeconfig);
+    command
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let home = TempDir::new().unwrap();
+    let mut child = raw_command(&api, home.path())
+        .args(["diagnose", "-n", "openclaw", "--ca-file", &ca()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closing the read end first makes every write to stdout fail with EPIPE.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.trim().is_empty(), "stderr: {stderr}");
+
+    // A whole report may fit in the pipe buffer before `head` exits, so the writer's own
+    // status may be 1 (findings); it must never be 2 or the 141 of a SIGPIPE death.
+    let script = format!(
+        "'{}' diagnose -n openclaw -o yaml --ca-file '{}' | head -1; echo \"writer=${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_kubectl-zot"),
+        ca()
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", SYSTEM_PATH)
+        .env("HOME", home.path())
+        .env("KUBECONFIG", &api.kubeconfig)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.trim().is_empty(), "stderr: {stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(
+        lines[1] == "writer=0" || lines[1] == "writer=1",
+        "kubectl-zot | head -1 ended with {}",
+        lines[1]
+    );
+}
+
+#[test]
+fn interrupt_exits_130() {
+    let proxy = FaultProxy::start(&["/v2/=delay:60"]);
+    let api = transport_api(&proxy.address);
+    let home = TempDir::new().unwrap();
+    let mut child = raw_command(&api, home.path())
+        .args(["diagnose", "-n", "openclaw", "--ca-file", &ca()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The proxy logs a delayed request only when it answers, so wait until the run must
+    // be inside the registry check (the cluster reads take well under a second).
+    thread::sleep(Duration::from_secs(3));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "kubectl-zot ended before the interrupt, so the test proves nothing"
+    );
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let started = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("kubectl-zot did not stop within 10 s of SIGINT");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(code, Some(130));
+}
+
+#[test]
+fn no_temporary_files_are_written() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let tmp = TempDir::new().unwrap();
+    for format in ["table", "json"] {
+        let output = zot([
+            "diagnose",
+            "-n",
+            "openclaw",
+            "-o",
+            format,
+            "--ca-file",
+            &ca(),
+        ])
+        .kube(&api)
+        .env("TMPDIR", tmp.path())
+        .run();
+        output.assert_code(1);
+    }
+    let left: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "files left in TMPDIR: {left:?}");
+}
