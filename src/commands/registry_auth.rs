@@ -251,7 +251,8 @@ async fn service_account_logins(
             warnings.push(format!("serviceaccount {namespace}/{account}: {problem}"));
         }
     }
-    let logins = lookup(&keyring, image_name, "secret");
+    let label = format!("serviceaccount {namespace}/{account}, secret");
+    let logins = lookup(&keyring, image_name, &label);
     if logins.is_empty() {
         warnings.push(format!(
             "serviceaccount {namespace}/{account} has no pull secret for {}",

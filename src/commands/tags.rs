@@ -18,8 +18,8 @@ use crate::registry::error::Failure;
 use crate::registry::zot::{self, TagSummary};
 use crate::registry::{ImageRef, client::ZotInfo};
 
-/// Tags asked for per `tags/list` request (`n`); registries may send fewer or ignore it.
-const PAGE_SIZE: usize = 1000;
+/// Default tags asked for per `tags/list` request (`n`).
+const PAGE_SIZE: u16 = 1000;
 /// `tags/list` pages read at most.
 const MAX_PAGES: usize = 1000;
 /// Manifest requests in flight at once for `--digests` on registries without search.
@@ -42,6 +42,10 @@ pub struct TagsArgs {
     /// Also list signature, attestation and SBOM tags (sha256-*.sig, .att, .sbom).
     #[arg(long)]
     pub all: bool,
+
+    /// Tags asked for per tags/list request (the `n` parameter); registries may ignore it.
+    #[arg(long, value_name = "N", default_value_t = PAGE_SIZE, value_parser = clap::value_parser!(u16).range(1..))]
+    pub page_size: u16,
 
     #[command(flatten)]
     pub credentials: CredentialArgs,
@@ -88,7 +92,7 @@ pub async fn run(global: &GlobalArgs, args: &TagsArgs) -> anyhow::Result<Outcome
     let session = &opened.session;
     let mut warnings = credentials.warnings.clone();
 
-    let all_tags = match list_tags(&client, session, PAGE_SIZE).await {
+    let all_tags = match list_tags(&client, session, usize::from(args.page_size)).await {
         Ok(tags) => tags,
         Err(failure) => {
             registry_auth::print_warnings_for_machine(&warnings);
@@ -181,8 +185,9 @@ fn parse_repository(text: &str, registry: Option<&str>) -> anyhow::Result<ImageR
 }
 
 /// Lists every tag, following `Link` headers and, when a registry pages with `n` but sends
-/// no `Link`, asking for the next page with `last`. Duplicates are dropped, so a registry
-/// that ignores `last` and repeats its tags still ends the loop.
+/// no `Link`, asking for the next page with `last`. Duplicates are dropped. The `last`
+/// paging stops at a page that adds no tag, so a registry that ignores `last` and repeats
+/// its tags still ends the loop.
 pub async fn list_tags(
     client: &RegistryClient,
     session: &Session,
@@ -191,7 +196,10 @@ pub async fn list_tags(
     let mut tags = Vec::new();
     let mut seen = HashSet::new();
     let base = format!("{}/tags/list", session.repository);
-    let mut next = Some(session.url(&format!("{base}?n={page_size}"))?);
+    let first = session.url(&format!("{base}?n={page_size}"))?;
+    // Link targets already read, so that a Link pointing back cannot loop.
+    let mut visited = HashSet::from([first.to_string()]);
+    let mut next = Some(first);
     let mut pages = 0;
     while let Some(url) = next.take() {
         pages += 1;
@@ -233,9 +241,6 @@ pub async fn list_tags(
                 added += 1;
             }
         }
-        if added == 0 {
-            break;
-        }
         if let Some(link) = link {
             let target = url.join(&link).map_err(|err| Failure::Invalid {
                 detail: format!("invalid Link header {link:?}: {err}"),
@@ -246,10 +251,13 @@ pub async fn list_tags(
                 || target.scheme() != url.scheme()
             {
                 tracing::warn!(link = %target, "ignoring a tags/list Link to another host");
+            } else if !visited.insert(target.to_string()) {
+                tracing::warn!(link = %target, "ignoring a tags/list Link to a page already read");
             } else {
                 next = Some(target);
             }
         } else if received == page_size
+            && added > 0
             && let Some(last) = tags.last()
         {
             let mut target = session.url(&base)?;
