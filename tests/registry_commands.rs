@@ -25,7 +25,7 @@ fn with_password(args: &[&str]) -> ZotOutput {
     let mut all: Vec<&str> = args.to_vec();
     all.extend([
         "--ca-file",
-        &ca_static(),
+        ca_static(),
         "--username",
         &lab().user,
         "--password-stdin",
