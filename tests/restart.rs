@@ -17,7 +17,7 @@ fn ca() -> String {
     lab().ca.display().to_string()
 }
 
-/// The requests that could change state (anything but GET, HEAD and OPTIONS).
+/// Returns the requests that could change state (anything but GET, HEAD and OPTIONS).
 fn writes(api: &KubeApi) -> Vec<Request> {
     api.requests()
         .into_iter()
@@ -44,7 +44,7 @@ fn entry<'a>(report: &'a Value, list: &str, workload: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {workload} in {list} of {report:#}"))
 }
 
-/// The restartedAt value a PATCH body sets.
+/// Returns the restartedAt value that a PATCH body sets.
 fn restarted_at(body: &Value) -> &str {
     body["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT]
         .as_str()

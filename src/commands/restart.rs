@@ -414,7 +414,8 @@ fn paused_message(id: &WorkloadId) -> String {
     )
 }
 
-/// The API server's message, plus the RBAC rule to grant when the request was forbidden.
+/// Describes a failed request: the API server's message, plus the RBAC rule to grant when it
+/// was forbidden.
 fn describe_failure(failure: &ApiFailure, verb: &str, id: &WorkloadId) -> String {
     if failure.is_not_found() {
         return format!(
@@ -453,8 +454,8 @@ fn forbidden_hint(
     }
 }
 
-/// Asks once on the terminal before restarting several workloads. Without a terminal it
-/// returns an error that asks for --yes.
+/// Prompts once on the terminal before restarting several workloads. Without a terminal it
+/// returns an error that requests --yes.
 async fn confirm(candidates: &[Candidate]) -> anyhow::Result<bool> {
     if !std::io::stdin().is_terminal() {
         bail!(
@@ -482,7 +483,7 @@ async fn confirm(candidates: &[Candidate]) -> anyhow::Result<bool> {
     })
     .await
     .context("the confirmation prompt failed")?
-    .context("cannot read the answer from standard input")?;
+    .context("cannot read the response from standard input")?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"

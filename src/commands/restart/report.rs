@@ -6,14 +6,14 @@ use serde::Serialize;
 use super::stale::StaleContainer;
 use crate::output::sanitize;
 
-/// What one run restarted and what it left alone.
+/// The workloads one run restarted and those it left alone.
 #[derive(Debug, Default, Serialize)]
 pub struct RestartReport {
     pub restarted: Vec<Restarted>,
     pub skipped: Vec<Skipped>,
 }
 
-/// How a restart was carried out.
+/// The kind of restart: stored, or one of the two dry runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Action {
@@ -59,7 +59,7 @@ pub struct Skipped {
     pub containers: Vec<StaleContainer>,
 }
 
-/// The first container's digests, as the table and the top-level JSON fields show them.
+/// Returns the first container's digests, as the table and the top-level JSON fields show them.
 pub fn first_digests(containers: &[StaleContainer]) -> (Option<String>, Option<String>) {
     match containers.first() {
         Some(first) => (

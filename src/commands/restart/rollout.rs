@@ -1,14 +1,14 @@
-//! Rollout progress of a restarted workload, judged from its status as `kubectl rollout status`
-//! judges it (k8s.io/kubectl pkg/polymorphichelpers/rollout_status.go).
+//! Rollout progress of a restarted workload, judged from its status with the rules and messages
+//! of `kubectl rollout status` (k8s.io/kubectl pkg/polymorphichelpers/rollout_status.go).
 
 use serde_json::Value;
 
 use super::target::WorkloadKind;
 
-/// Where a rollout stands.
+/// The state of a rollout.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RolloutState {
-    /// Still in progress; the message says what it waits for.
+    /// Still in progress. The message names what it waits for.
     Waiting(String),
     /// Every replica runs the new template and is ready.
     Done(String),
@@ -129,13 +129,14 @@ pub fn rollout_state(
                     wanted - ready
                 ));
             }
-            let partition = spec["updateStrategy"]["rollingUpdate"]["partition"]
-                .as_i64()
-                .unwrap_or(0);
-            if let Some(wanted) = wanted
-                && partition > 0
-            {
-                if updated < wanted - partition {
+            // As kubectl does: with a rollingUpdate block (the API server defaults one), the
+            // rollout is done once the replicas above the partition are updated.
+            let rolling_update = &spec["updateStrategy"]["rollingUpdate"];
+            if rolling_update.is_object() {
+                if let (Some(wanted), Some(partition)) =
+                    (wanted, rolling_update["partition"].as_i64())
+                    && updated < wanted - partition
+                {
                     return RolloutState::Waiting(format!(
                         "Waiting for partitioned roll out to finish: {updated} out of {} new \
                          pods have been updated...",
@@ -154,8 +155,9 @@ pub fn rollout_state(
                      revision {update_revision}..."
                 ));
             }
+            let current = number(status, "currentReplicas");
             RolloutState::Done(format!(
-                "statefulset rolling update complete {ready} pods at revision \
+                "statefulset rolling update complete {current} pods at revision \
                  {current_revision}..."
             ))
         }
@@ -258,5 +260,14 @@ mod tests {
             "updateRevision": "db-2"}});
         let state = rollout_state(WorkloadKind::StatefulSet, "db", 2, &done);
         assert!(matches!(state, RolloutState::Done(_)), "{state:?}");
+
+        let partitioned = json!({"spec": {"replicas": 4, "updateStrategy": {
+            "type": "RollingUpdate", "rollingUpdate": {"partition": 2}}},
+            "status": {"observedGeneration": 2, "readyReplicas": 4, "updatedReplicas": 1}});
+        let state = rollout_state(WorkloadKind::StatefulSet, "db", 2, &partitioned);
+        assert!(
+            format!("{state:?}").contains("1 out of 2 new pods"),
+            "{state:?}"
+        );
     }
 }
