@@ -692,7 +692,7 @@ fn digests_agree_with_skopeo() {
 
 /// A stand-in for Zot on 127.0.0.1 that serves `/v2/`, the management extension and the
 /// search extension from the recorded responses in tests/data/zot, and `tags/list`.
-/// Manifest requests get 404, so a test sees when the client skipped the search.
+/// Manifest requests get 404, so a test detects a client that skipped the search.
 const FAKE_ZOT: &str = r#"
 import http.server, json, os, sys, urllib.parse
 data = sys.argv[1]

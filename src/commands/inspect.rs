@@ -104,7 +104,8 @@ pub struct ImageDetail {
     pub total_size: u64,
 }
 
-/// What the image config says, with environment variable names only (values may hold secrets).
+/// Summary of the image config, with environment variable names only (values may contain
+/// secrets).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ConfigSummary {
     pub digest: String,
@@ -588,7 +589,7 @@ pub async fn run_digest(global: &GlobalArgs, args: &DigestArgs) -> anyhow::Resul
     }
 }
 
-/// The digest `image` resolves to: one HEAD without --platform, as `crane digest` does.
+/// Resolves the digest of `image`: one HEAD without --platform, as `crane digest` does.
 async fn resolve_digest(
     client: &RegistryClient,
     image: &ImageRef,

@@ -62,7 +62,7 @@ pub struct Credentials {
     /// Short description of the source, such as `secret openclaw/regcred`.
     pub source: String,
     pub logins: Vec<SourcedLogin>,
-    /// What could not be read on the way, for stderr and the JSON `warnings`.
+    /// Sources that could not be read, for stderr and the JSON `warnings`.
     pub warnings: Vec<String>,
 }
 
@@ -130,7 +130,7 @@ pub async fn resolve(
     let mut warnings = Vec::new();
     let explicit_account = args.service_account.is_some();
     let account = args.service_account.as_deref().unwrap_or("default");
-    match service_account_logins(global, account, &name, &mut warnings).await {
+    match service_account_logins(global, account, explicit_account, &name, &mut warnings).await {
         Ok(Some(credentials)) => return Ok(credentials),
         Ok(None) => {}
         Err(err) if explicit_account => return Err(err),
@@ -219,7 +219,7 @@ async fn read_secret_into(
     Ok(())
 }
 
-/// The kubelet's logins for `image_name` from `keyring`, labelled with `kind`.
+/// Looks up the kubelet's logins for `image_name` in `keyring`, labelled with `kind`.
 fn lookup(keyring: &Keyring, image_name: &str, kind: &str) -> Vec<SourcedLogin> {
     keyring
         .lookup(image_name)
@@ -232,18 +232,24 @@ fn lookup(keyring: &Keyring, image_name: &str, kind: &str) -> Vec<SourcedLogin> 
 }
 
 /// Logins from a ServiceAccount's pull secrets; `Ok(None)` when none matches the registry.
+/// A failed read of the ServiceAccount is an error only when `explicit` (--service-account).
 async fn service_account_logins(
     global: &GlobalArgs,
     account: &str,
+    explicit: bool,
     image_name: &str,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<Option<Credentials>> {
     let cluster = connect(global).await?;
     let namespace = namespace_of(global, &cluster);
-    let service_account = cluster
-        .get_service_account(&namespace, account)
-        .await
-        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    let service_account = match cluster.get_service_account(&namespace, account).await {
+        Ok(service_account) => service_account,
+        Err(err) if explicit => bail!("{err}"),
+        Err(err) => {
+            warnings.push(format!("no pull secret is used: {err}"));
+            return Ok(None);
+        }
+    };
     let mut keyring = Keyring::new();
     for reference in service_account.image_pull_secrets.unwrap_or_default() {
         let name = reference.name;
@@ -267,7 +273,8 @@ async fn service_account_logins(
     }))
 }
 
-/// The auth files Docker, Podman and skopeo read, in that order.
+/// Lists the auth files tried without a flag, in order: `$REGISTRY_AUTH_FILE`, Docker's
+/// `config.json` (in `$DOCKER_CONFIG` or `~/.docker`), then `$XDG_RUNTIME_DIR/containers/auth.json`.
 fn default_auth_files() -> Vec<PathBuf> {
     let mut files = Vec::new();
     if let Some(path) = std::env::var_os("REGISTRY_AUTH_FILE") {
@@ -425,12 +432,12 @@ fn find_on_path(binary: &str) -> Option<PathBuf> {
 pub struct Opened {
     pub session: Session,
     pub probe: Probe,
-    /// Where the accepted login came from.
+    /// Source of the accepted login.
     pub source: String,
 }
 
 /// Opens a session on `image`'s repository, trying each login in order as the kubelet does.
-/// A login counts as rejected when the token service denies it or `GET /v2/` answers 401.
+/// A login counts as rejected when the token service denies it or `GET /v2/` returns 401.
 pub async fn open(
     client: &RegistryClient,
     image: &ImageRef,
@@ -496,7 +503,8 @@ pub struct FailureReport {
     pub kind: &'static str,
     pub message: String,
     pub fix: String,
-    /// Whether the registry answered (exit status 1) rather than failed (exit status 2).
+    /// Whether the registry responded with a refusal (exit status 1) rather than failing
+    /// (exit status 2).
     #[serde(skip)]
     pub answered: bool,
 }
@@ -601,7 +609,7 @@ pub fn describe_failure(
 }
 
 /// Prints a failure on stderr and returns the command's outcome: exit status 1 when the
-/// registry answered no, an error (exit status 2) when it could not be asked.
+/// registry refused the request, an error (exit status 2) when it could not be reached.
 pub fn finish_with_failure(report: &FailureReport) -> anyhow::Result<Outcome> {
     let message = crate::output::sanitize(&report.message);
     if report.answered {

@@ -61,7 +61,7 @@ pub struct TagsReport {
     pub registry: String,
     pub repository: String,
     pub credential_source: String,
-    /// How the registry session authenticated, e.g. `basic, user "puller"`.
+    /// Authentication of the registry session, e.g. `basic, user "puller"`.
     pub auth: String,
     /// Tags in natural order (v1.2 before v1.10).
     pub tags: Vec<String>,
@@ -245,7 +245,7 @@ pub async fn list_tags(
             let target = url.join(&link).map_err(|err| Failure::Invalid {
                 detail: format!("invalid Link header {link:?}: {err}"),
             })?;
-            // get_url refuses other hosts; say so here instead of failing the listing.
+            // get_url rejects other hosts, so log and stop here instead of failing the listing.
             if target.host_str() != url.host_str()
                 || target.port_or_known_default() != url.port_or_known_default()
                 || target.scheme() != url.scheme()
