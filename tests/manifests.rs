@@ -14,23 +14,25 @@ use support::lab::{docker_config_json, lab};
 use support::zot;
 use tempfile::TempDir;
 
-/// One manifest of each workload kind; `broken` puts a bad image in three of them. The
-/// images are multi-arch, because the openclaw cluster has amd64 and arm64 nodes.
+/// One manifest of each workload kind; `broken` gives each kind one image that cannot be
+/// pulled. The images are multi-arch, because the openclaw cluster has amd64 and arm64 nodes.
 fn manifests(broken: bool) -> String {
     let registry = &lab().tls_registry;
-    let (tag, platform, volume) = if broken {
-        (
-            "openclaw/openclaw:v9.9.9",
-            "openclaw/armonly:index",
-            "openclaw/nothere:latest",
-        )
-    } else {
-        (
-            "openclaw/openclaw:v1.2.0",
-            "openclaw/openclaw:latest",
-            "openclaw/workspace:latest",
-        )
+    let missing_digest = format!("openclaw/openclaw@sha256:{}", "0".repeat(64));
+    let pick = |bad: &str, good: &str| {
+        if broken {
+            bad.to_string()
+        } else {
+            good.to_string()
+        }
     };
+    let web = pick(&missing_digest, "openclaw/openclaw:latest");
+    let db = pick("openclaw/openclaw:v9.9.9", "openclaw/openclaw:v1.2.0");
+    let agent = pick("openclaw/armonly:index", "openclaw/openclaw:latest");
+    let batch = pick("openclaw/nothere:latest", "openclaw/openclaw:sha-aaaa");
+    let prepare = pick("openclaw/openclaw:v0.0.1", "openclaw/openclaw:sha-aaaa");
+    let volume = pick("openclaw/nothere:data", "openclaw/openclaw:v1.1.0");
+    let solo = pick("openclaw/OpenClaw:latest", "openclaw/openclaw:v1.0.0");
     format!(
         r#"
 apiVersion: apps/v1
@@ -41,7 +43,7 @@ spec:
   template:
     metadata: {{labels: {{app: web}}}}
     spec:
-      containers: [{{name: web, image: "{registry}/openclaw/openclaw:latest"}}]
+      containers: [{{name: web, image: "{registry}/{web}"}}]
 ---
 apiVersion: apps/v1
 kind: StatefulSet
@@ -52,7 +54,7 @@ spec:
   template:
     metadata: {{labels: {{app: db}}}}
     spec:
-      containers: [{{name: db, image: "{registry}/{tag}"}}]
+      containers: [{{name: db, image: "{registry}/{db}"}}]
 ---
 apiVersion: apps/v1
 kind: DaemonSet
@@ -62,7 +64,16 @@ spec:
   template:
     metadata: {{labels: {{app: agent}}}}
     spec:
-      containers: [{{name: agent, image: "{registry}/{platform}"}}]
+      containers: [{{name: agent, image: "{registry}/{agent}"}}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {{name: migrate}}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{{name: migrate, image: "{registry}/{batch}"}}]
 ---
 apiVersion: v1
 kind: List
@@ -77,14 +88,14 @@ items:
         template:
           spec:
             restartPolicy: OnFailure
-            initContainers: [{{name: prepare, image: "{registry}/openclaw/openclaw:sha-aaaa"}}]
+            initContainers: [{{name: prepare, image: "{registry}/{prepare}"}}]
             containers: [{{name: run, image: "{registry}/openclaw/openclaw:latest"}}]
             volumes: [{{name: data, image: {{reference: "{registry}/{volume}"}}}}]
 - apiVersion: v1
   kind: Pod
   metadata: {{name: solo}}
   spec:
-    containers: [{{name: solo, image: "{registry}/openclaw/openclaw:v1.0.0"}}]
+    containers: [{{name: solo, image: "{registry}/{solo}"}}]
 "#
     )
 }
@@ -115,9 +126,13 @@ fn causes(report: &Value) -> BTreeMap<String, String> {
 
 fn expected_broken() -> BTreeMap<String, String> {
     [
+        ("deployment/web/web", "digest-not-found"),
         ("statefulset/db/db", "tag-not-found"),
         ("daemonset/agent/agent", "platform-not-found"),
+        ("job/migrate/migrate", "repository-not-found"),
+        ("cronjob/nightly/prepare", "tag-not-found"),
         ("cronjob/nightly/data", "repository-not-found"),
+        ("pod/solo/solo", "invalid-reference"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -237,4 +252,27 @@ fn manifests_from_stdin_are_read() {
     args[2] = "-".into();
     let output = zot(args).stdin(&manifests(false)).run();
     output.assert_code(0);
+}
+
+#[test]
+fn online_clean_manifests_exit_zero() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let dir = TempDir::new().unwrap();
+    let manifest = write(&dir, "app.yaml", &manifests(false));
+    let ca = lab().ca.display().to_string();
+    let output = zot([
+        "diagnose",
+        "-f",
+        &manifest,
+        "-n",
+        "openclaw",
+        "--ca-file",
+        &ca,
+        "-o",
+        "json",
+    ])
+    .kube(&api)
+    .run();
+    output.assert_code(0);
+    assert!(causes(&output.json()).is_empty(), "{}", output.stdout);
 }
