@@ -55,6 +55,7 @@ pub async fn diagnose(
         options.selector.as_deref(),
     )
     .await?;
+    tracing::info!(pods = pods.len(), namespace = ?options.namespace, "read pods");
     let mut snapshot = Snapshot {
         pods,
         ..Snapshot::default()
@@ -166,6 +167,11 @@ pub(crate) async fn analyze(
         }
     }
 
+    tracing::info!(
+        pods = snapshot.pods.len(),
+        checks = jobs.len(),
+        "checking images against their registries"
+    );
     let results: HashMap<String, ImageCheck> = stream::iter(jobs)
         .map(|(key, (image, logins, platform, depth))| {
             let registry = registry.clone();
