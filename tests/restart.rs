@@ -4,6 +4,8 @@
 
 mod support;
 
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -438,4 +440,59 @@ fn table_lists_digests_and_action() {
     let old = api.vars.get("DIGEST_OLD").unwrap();
     assert!(row.contains(&old[..19]), "{row}");
     assert!(row.contains("would restart (dry run)"), "{row}");
+}
+
+/// Runs kubectl-zot with a pseudo-terminal as standard input, through util-linux `script`, and
+/// types `input` into it. Returns the exit code and the terminal's output (stdout and stderr).
+fn zot_on_terminal(api: &KubeApi, args: &[&str], input: &str) -> (Option<i32>, String) {
+    let mut command_line = shell_quote(env!("CARGO_BIN_EXE_kubectl-zot"));
+    for arg in args {
+        command_line.push(' ');
+        command_line.push_str(&shell_quote(arg));
+    }
+    let home = tempfile::TempDir::new().expect("create a temporary HOME");
+    let mut child = Command::new("script")
+        .args(["-qec", &command_line, "/dev/null"])
+        .env_clear()
+        .env("PATH", support::kube::SYSTEM_PATH)
+        .env("HOME", home.path())
+        .env("KUBECONFIG", &api.kubeconfig)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run util-linux script");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(input.as_bytes())
+        .expect("type into the terminal");
+    let output = child.wait_with_output().expect("wait for script");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+#[test]
+fn terminal_prompt_asks_once() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let args = ["restart", "deploy/web", "deploy/stale", "-n", "openclaw"];
+
+    let (code, screen) = zot_on_terminal(&api, &args, "n\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(screen.matches("[y/N]").count(), 1, "{screen}");
+    assert!(screen.contains("deployment/stale -n openclaw"), "{screen}");
+    assert!(screen.contains("Nothing was restarted."), "{screen}");
+    assert!(writes(&api).is_empty(), "no write: {:#?}", writes(&api));
+
+    let (code, screen) = zot_on_terminal(&api, &args, "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    let names: Vec<Option<String>> = writes(&api).into_iter().map(|w| w.name).collect();
+    assert_eq!(names, [Some("web".to_string()), Some("stale".to_string())]);
 }
