@@ -496,3 +496,42 @@ fn terminal_prompt_asks_once() {
     let names: Vec<Option<String>> = writes(&api).into_iter().map(|w| w.name).collect();
     assert_eq!(names, [Some("web".to_string()), Some("stale".to_string())]);
 }
+
+#[test]
+fn unreachable_registry_is_a_warning() {
+    // Nothing listens on port 1, so no running container can be checked.
+    let api = KubeApi::start(
+        "openclaw",
+        KubeOptions::new().var("REGISTRY", "127.0.0.1:1"),
+    );
+    let output = zot([
+        "restart", "--stale", "-n", "openclaw", "--yes", "-o", "json",
+    ])
+    .kube(&api)
+    .run();
+    output.assert_code(0);
+    assert!(workloads(&output.json(), "restarted").is_empty());
+    assert!(
+        output
+            .stderr
+            .contains("warning: registry 127.0.0.1:1 could not be reached"),
+        "{}",
+        output.stderr
+    );
+    assert!(writes(&api).is_empty(), "no write: {:#?}", writes(&api));
+}
+
+#[test]
+fn all_namespaces_rejects_named_workloads() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let output = zot(["restart", "--stale", "-A", "deployment/stale"])
+        .kube(&api)
+        .run();
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("use -n instead of -A"),
+        "{}",
+        output.stderr
+    );
+    assert!(api.requests().is_empty(), "{:#?}", api.requests());
+}

@@ -131,6 +131,9 @@ pub async fn run(global: &GlobalArgs, args: &RestartArgs) -> anyhow::Result<Outc
     if args.all_namespaces && !args.stale && args.selector.is_none() {
         bail!("-A needs --stale or -l: TYPE/NAME arguments name workloads of one namespace");
     }
+    if args.all_namespaces && matches!(&selection, Selection::Named(named) if !named.is_empty()) {
+        bail!("TYPE/NAME arguments name workloads of one namespace: use -n instead of -A");
+    }
     let timeout =
         parse_request_timeout(&args.timeout).map_err(|err| anyhow::anyhow!("--timeout: {err}"))?;
     let registry = if args.stale {
@@ -168,6 +171,16 @@ pub async fn run(global: &GlobalArgs, args: &RestartArgs) -> anyhow::Result<Outc
                 })?;
             for warning in &report.checked.warnings {
                 eprintln!("warning: {}", output::sanitize(warning));
+            }
+            // A running container whose registry cannot be checked is never reported as
+            // stale, so say which registries were out of reach.
+            for registry in report.checked.registries.iter().filter(|r| !r.reachable) {
+                eprintln!(
+                    "warning: registry {} could not be reached ({}); containers that pull from \
+                     it were not checked for stale digests",
+                    output::sanitize(&registry.host),
+                    output::sanitize(registry.error.as_deref().unwrap_or("no details"))
+                );
             }
             let filter = match selection {
                 Selection::Named(named) if !named.is_empty() => Some(named),
