@@ -467,18 +467,105 @@ fn token_registry_gets_only_bearer_tokens() {
 
 #[test]
 fn slow_registry_ends_in_bounded_time() {
-    let proxy = FaultProxy::start(&["/manifests/=delay:60"]);
-    let api = transport_api(&proxy.address);
-    let started = Instant::now();
-    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca(), "--registry-timeout", "2s"]);
-    let elapsed = started.elapsed();
-    assert_eq!(code, Some(1), "{report:#}");
-    assert!(
-        elapsed < Duration::from_secs(30),
-        "a 2 s registry timeout took {elapsed:?}"
+    for rule in [
+        "/manifests/=delay:60",
+        "^/v2/$=delay:60",
+        "/tags/list=delay:60",
+    ] {
+        let proxy = FaultProxy::start(&[rule]);
+        let (api, _cluster) = api_only_cluster(&proxy.address);
+        let started = Instant::now();
+        let (code, report, _) =
+            diagnose_json(&api, &["--ca-file", &ca(), "--registry-timeout", "2s"]);
+        let elapsed = started.elapsed();
+        assert_eq!(code, Some(1), "{rule}: {report:#}");
+        assert!(
+            elapsed < Duration::from_secs(30),
+            "{rule}: a 2 s registry timeout took {elapsed:?}"
+        );
+        let text = report["findings"][0].to_string();
+        assert!(text.contains(&proxy.address), "{rule}: {report:#}");
+    }
+}
+
+/// Starts the API server on the `openclaw` cluster cut down to `deployment/api`, whose tag
+/// is missing, so its check lists tags, with every image on `registry`. The fixture copy
+/// lives as long as the returned directory.
+fn api_only_cluster(registry: &str) -> (KubeApi, TempDir) {
+    let secret = docker_config_json(registry, &lab().user, &lab().pass);
+    let mut files = OPENCLAW_BASE.to_vec();
+    files.push("deployment-api.json");
+    let cluster = cluster_subset("openclaw", &files);
+    let options = KubeOptions::new()
+        .var("REGISTRY", registry)
+        .var("DOCKERCONFIGJSON", &secret);
+    let api = KubeApi::start(cluster.path().to_str().unwrap(), options);
+    (api, cluster)
+}
+
+#[test]
+fn hostile_tag_lists_give_a_finding() {
+    // Whether tags/list still parses under the fault: a wrong Content-Type alone does not
+    // stop a client that reads the body as JSON.
+    let rules = [
+        ("/tags/list=malformed-json", false),
+        ("/tags/list=wrong-content-type", true),
+        ("/tags/list=oversize:9000000", false),
+        ("/tags/list=status:500", false),
+        ("/tags/list=drop", false),
+        ("/tags/list=redirect-loop", false),
+    ];
+    for (rule, readable) in rules {
+        let proxy = FaultProxy::start(&[rule]);
+        let (api, _cluster) = api_only_cluster(&proxy.address);
+        let (code, report, stderr) = diagnose_json(&api, &["--ca-file", &ca()]);
+        assert_eq!(code, Some(1), "{rule}: {report:#}\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{rule}: {stderr}");
+        assert!(
+            proxy
+                .requests()
+                .iter()
+                .any(|record| record["rule"].as_str() == Some(rule)),
+            "{rule}: the rule never applied"
+        );
+
+        let api_finding = finding(&report, "deployment/api");
+        assert_eq!(
+            api_finding["cause"], "tag-not-found",
+            "{rule}: {api_finding:#}"
+        );
+        assert!(
+            api_finding.to_string().contains(&proxy.address),
+            "{rule}: the finding does not name the registry: {api_finding:#}"
+        );
+        let message = api_finding["message"].as_str().unwrap();
+        if readable {
+            assert!(message.contains("closest of its"), "{rule}: {message}");
+        } else {
+            assert!(
+                message.contains("tags could not be listed"),
+                "{rule}: the finding hides why no closest tags are given: {message}"
+            );
+        }
+    }
+}
+
+#[test]
+fn manifest_under_the_limit_is_accepted() {
+    let rule = "GET /v2/openclaw/workspace/manifests/=oversize:4000000";
+    let (report, proxy) = openclaw_through(&[rule]);
+    let recovered = finding(&report, "deployment/recovered");
+    assert_eq!(
+        recovered["cause"], "image-available-now",
+        "a 4 000 000-byte manifest is within the 4 MiB limit: {recovered:#}"
     );
-    let text = report["findings"][0].to_string();
-    assert!(text.contains(&proxy.address), "{report:#}");
+    assert!(
+        proxy
+            .requests()
+            .iter()
+            .any(|record| record["rule"].as_str() == Some(rule)),
+        "the padding rule never applied"
+    );
 }
 
 /// Runs the whole `openclaw` cluster through a proxy with `rules` and checks that the rest of
@@ -670,14 +757,7 @@ fn link_to_other_host_is_not_followed() {
     let target = FaultProxy::start(&[]);
     let link = format!("/tags/list=link:https://127.0.0.1:{}{{path}}", target.port);
     let proxy = FaultProxy::start(&[&link]);
-    let secret = docker_config_json(&proxy.address, &lab().user, &lab().pass);
-    let mut files = OPENCLAW_BASE.to_vec();
-    files.push("deployment-api.json");
-    let cluster = cluster_subset("openclaw", &files);
-    let options = KubeOptions::new()
-        .var("REGISTRY", &proxy.address)
-        .var("DOCKERCONFIGJSON", &secret);
-    let api = KubeApi::start(cluster.path().to_str().unwrap(), options);
+    let (api, _cluster) = api_only_cluster(&proxy.address);
 
     let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
     assert_eq!(code, Some(1), "{report:#}");

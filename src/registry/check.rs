@@ -579,16 +579,21 @@ async fn not_found_or_fail(
                 image.registry, image.repository
             ),
         ),
-        Err(_) => {
+        Err(tags_failure) => {
             let cause = if image.is_pinned() {
                 Cause::DigestNotFound
             } else {
                 Cause::TagNotFound
             };
+            // Say why no closest tags are listed, so a broken tags/list is not mistaken
+            // for a repository without tags.
             set_problem(
                 check,
                 cause,
-                format!("{} {reference}: {failure}", image.repository),
+                format!(
+                    "{} {reference}: {failure}; its tags could not be listed: {tags_failure}",
+                    image.repository
+                ),
             );
         }
     }

@@ -267,13 +267,35 @@ pub fn classify_transport(err: &reqwest::Error, host: &str) -> Failure {
     Failure::Transport { kind, detail }
 }
 
+/// Returns the innermost error text without the documentation link that rustls appends to
+/// some errors (": https://docs.rs/rustls/..."), which tells a user nothing about the registry.
 fn last(chain: &[String]) -> &str {
-    chain.last().map(String::as_str).unwrap_or("")
+    let text = chain.last().map(String::as_str).unwrap_or("");
+    match text.find(": https://docs.rs/") {
+        Some(start) => &text[..start],
+        None => text,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn last_error_drops_rustls_doc_link() {
+        let chain = vec![
+            "error sending request".to_string(),
+            "peer closed connection without sending TLS close_notify: \
+             https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof"
+                .to_string(),
+        ];
+        assert_eq!(
+            last(&chain),
+            "peer closed connection without sending TLS close_notify"
+        );
+        assert_eq!(last(&["connection reset".to_string()]), "connection reset");
+        assert_eq!(last(&[]), "");
+    }
 
     #[test]
     fn error_body_is_parsed() {
