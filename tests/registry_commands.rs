@@ -884,3 +884,21 @@ fn tags_page_with_n_and_last() {
         ]
     );
 }
+
+#[test]
+fn unreachable_registry_exits_two() {
+    let output = zot([
+        "digest",
+        "127.0.0.1:9/openclaw/openclaw:latest",
+        "--anonymous",
+    ])
+    .run();
+    output.assert_code(2);
+    assert!(
+        output.stderr.contains("connection to 127.0.0.1:9 refused"),
+        "{}",
+        output.stderr
+    );
+    assert!(output.stderr.contains("fix: "), "{}", output.stderr);
+    assert!(output.stdout.is_empty(), "{}", output.stdout);
+}

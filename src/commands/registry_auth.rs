@@ -617,8 +617,7 @@ pub fn finish_with_failure(report: &FailureReport) -> anyhow::Result<Outcome> {
         eprintln!("fix: {}", report.fix);
         Ok(Outcome::Findings)
     } else {
-        eprintln!("fix: {}", report.fix);
-        bail!("{message}")
+        bail!("{message}\nfix: {}", report.fix)
     }
 }
 

@@ -367,17 +367,35 @@ fn render_table(report: &TagsReport) -> String {
             }
         }
         Some(summaries) => {
+            // Size and push time come only from Zot's search, so other registries get no
+            // empty columns.
+            let with_size = summaries.iter().any(|s| s.size.is_some());
+            let with_pushed = summaries.iter().any(|s| s.pushed.is_some());
             let mut table = comfy_table::Table::new();
             table.load_style(comfy_table::presets::NOTHING);
-            table.set_header(["TAG", "DIGEST", "MEDIA TYPE", "SIZE", "PUSHED"]);
+            let mut header = vec!["TAG", "DIGEST", "MEDIA TYPE"];
+            if with_size {
+                header.push("SIZE");
+            }
+            if with_pushed {
+                header.push("PUSHED");
+            }
+            table.set_header(header);
             for summary in summaries {
-                table.add_row([
+                let mut row = vec![
                     output::sanitize(&summary.tag),
                     summary.digest.clone(),
                     output::sanitize(&summary.media_type),
-                    summary.size.map(|s| s.to_string()).unwrap_or_default(),
-                    summary.pushed.clone().unwrap_or_default(),
-                ]);
+                ];
+                if with_size {
+                    row.push(summary.size.map(|s| s.to_string()).unwrap_or_default());
+                }
+                if with_pushed {
+                    row.push(output::sanitize(
+                        &summary.pushed.clone().unwrap_or_default(),
+                    ));
+                }
+                table.add_row(row);
             }
             text.push_str(&table.to_string());
             text.push('\n');
@@ -386,7 +404,7 @@ fn render_table(report: &TagsReport) -> String {
     if report.hidden > 0 {
         // On stderr, so that stdout holds only tags for scripts.
         eprintln!(
-            "{} signature/attestation tags hidden; --all shows them",
+            "signature, attestation and SBOM tags hidden: {}; --all lists them",
             report.hidden
         );
     }
