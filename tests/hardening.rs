@@ -324,6 +324,38 @@ fn explain_takes_a_message_with_the_password() {
     assert!(output.json()["cause"].is_string(), "{}", output.stdout);
 }
 
+#[test]
+fn bearer_tokens_are_never_printed() {
+    let lab = lab();
+    let api = KubeApi::start("token", KubeOptions::new().namespace("tokens"));
+    for format in ["table", "json", "yaml"] {
+        let output = zot(["diagnose", "-o", format, "-v", "9", "--ca-file", &ca()])
+            .kube(&api)
+            .run();
+        output.assert_code(1);
+        assert!(
+            output.stderr.contains("token"),
+            "-v 9 logged nothing about the token flow, so the check proves nothing:\n{}",
+            output.stderr
+        );
+        // The lab's tokens are JWTs, and every JWT starts with the base64 of `{"`.
+        for (stream, text) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+            assert!(
+                !text.contains("eyJ"),
+                "-o {format}: a bearer token appears on {stream}"
+            );
+            assert!(
+                !text.contains(&lab.token_pass),
+                "-o {format}: the token user's password appears on {stream}"
+            );
+            assert!(
+                !text.contains(&lab.limited_pass),
+                "-o {format}: the limited user's password appears on {stream}"
+            );
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Credentials on the wire
 
