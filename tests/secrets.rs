@@ -78,6 +78,10 @@ fn good_secret_shows_entry_and_users() {
     let used_by = &regcred["used_by"];
     assert_eq!(used_by["service_accounts"], serde_json::json!(["default"]));
     assert_eq!(used_by["pods"], serde_json::json!(["web"]));
+    assert!(
+        used_by.get("pods_missing_it").is_none(),
+        "pods with pull secrets of their own do not get the account's: {used_by:#}"
+    );
     assert_eq!(
         used_by["images"],
         serde_json::json!([{
@@ -183,6 +187,11 @@ fn service_account_secret_names_account() {
         serde_json::json!(["deployer"])
     );
     assert_eq!(account["used_by"]["pods"], serde_json::json!(["deployer"]));
+    assert_eq!(
+        account["used_by"]["pods_missing_it"],
+        serde_json::json!(["deployer-old"]),
+        "deployer-old lists no pull secret, so it was created before the account listed one"
+    );
     assert_eq!(
         account["entries"][0]["username"],
         lab().limited_user.as_str()
@@ -433,11 +442,11 @@ fn table_names_problems_and_logins() {
     let output = secrets(&api, &["--check", "--ca-file", &ca()]);
     output.assert_code(1);
     let text = &output.stdout;
+    assert!(text.contains("login: credentials-rejected"), "{text}");
     assert!(
-        text.contains("regcred-old (kubernetes.io/dockerconfigjson)"),
+        text.contains("regcred-old (kubernetes.io/dockerconfigjson): login failed"),
         "{text}"
     );
-    assert!(text.contains("login: credentials-rejected"), "{text}");
     assert!(text.contains("problem [secret-invalid]"), "{text}");
     assert!(text.contains("problem [secret-not-found]"), "{text}");
 }
@@ -479,5 +488,75 @@ fn forbidden_secret_list_exits_two() {
         output.stderr.contains("cannot list secrets"),
         "{}",
         output.stderr
+    );
+}
+
+#[test]
+fn legacy_dockercfg_logs_in() {
+    // The fixture's legacy secret has a made-up password; this one has the lab's.
+    let dir = cluster_subset("secrets", &["namespace.json", "nodes.json", "pods.json"]);
+    let auth = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("{}:{}", lab().user, lab().pass),
+    );
+    let dockercfg = serde_json::json!({lab().tls_registry.as_str(): {"auth": auth}}).to_string();
+    let object = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "regcred-legacy", "namespace": NAMESPACE},
+        "type": "kubernetes.io/dockercfg",
+        "stringData": {".dockercfg": dockercfg},
+    });
+    std::fs::write(dir.path().join("secrets.json"), object.to_string()).unwrap();
+    let api = KubeApi::start(
+        dir.path().to_str().unwrap(),
+        KubeOptions::new().namespace(NAMESPACE),
+    );
+    let output = secrets(
+        &api,
+        &[
+            "regcred-legacy",
+            "--check",
+            "--ca-file",
+            &ca(),
+            "-o",
+            "json",
+        ],
+    );
+    output.assert_code(0);
+    let report = output.json();
+    let legacy = secret(&report, "regcred-legacy");
+    assert_eq!(legacy["type"], "kubernetes.io/dockercfg");
+    assert_eq!(login_status(legacy), "ok");
+    assert_eq!(
+        legacy["entries"][0]["login"]["image"],
+        format!("{}/openclaw/workspace:latest", lab().tls_registry)
+    );
+    assert!(!output.stdout.contains(&lab().pass), "password printed");
+}
+
+#[test]
+fn paged_lists_keep_every_secret() {
+    let api = KubeApi::start(
+        "secrets",
+        KubeOptions::new().namespace(NAMESPACE).page_size(2),
+    );
+    let output = secrets(&api, &["-o", "json"]);
+    output.assert_code(1);
+    let report = output.json();
+    assert_eq!(report["secrets"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        secret(&report, "regcred-sa")["used_by"]["pods"],
+        serde_json::json!(["deployer"])
+    );
+    let continued = api
+        .requests()
+        .iter()
+        .filter(|request| request.resource.as_deref() == Some("secrets"))
+        .filter(|request| request.query.contains_key("continue"))
+        .count();
+    assert!(
+        continued > 0,
+        "no LIST of secrets followed a continue token"
     );
 }

@@ -139,6 +139,11 @@ pub struct UsedBy {
     pub pods: Vec<String>,
     /// The images of those pods, and the entry the kubelet picks for each.
     pub images: Vec<ImageUse>,
+    /// Pods that run as one of those ServiceAccounts but list no pull secret,
+    /// because they were created before the ServiceAccount listed this one.
+    /// The kubelet does not use the secret for them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pods_missing_it: Vec<String>,
 }
 
 /// One image of a pod that lists the secret.
@@ -263,10 +268,15 @@ fn missing_report(snapshot: &Snapshot, namespace: &str, name: &str) -> SecretRep
         format!("secret {name} does not exist in namespace {namespace}")
     } else {
         format!(
-            "secret {name} does not exist in namespace {namespace}, but {} list it; create it \
+            "secret {name} does not exist in namespace {namespace}, but {} {} it. Create it \
              with `kubectl create secret docker-registry {name} --docker-server=REGISTRY \
-             --docker-username=USERNAME --docker-password=PASSWORD -n {namespace}`",
-            listed_by.join(", ")
+             --docker-username=USERNAME --docker-password=PASSWORD -n {namespace}`.",
+            listed_by.join(", "),
+            if listed_by.len() == 1 {
+                "lists"
+            } else {
+                "list"
+            }
         )
     };
     SecretReport {
@@ -321,14 +331,25 @@ fn users(snapshot: &Snapshot, namespace: &str, name: &str) -> UsedBy {
                 .any(|reference| reference.name == name)
         })
         .filter_map(|account| account.metadata.name.clone())
-        .collect();
+        .collect::<Vec<String>>();
     let pods = pods_listing(snapshot, namespace, name)
+        .filter_map(|pod| pod.metadata.name.clone())
+        .collect();
+    let pods_missing_it = snapshot
+        .pods
+        .iter()
+        .filter(|pod| pod.metadata.namespace.as_deref() == Some(namespace))
+        .filter(|pod| service_accounts.contains(&pod_service_account(pod)))
+        // The admission controller copies a ServiceAccount's pull secrets
+        // only into a pod that lists none of its own.
+        .filter(|pod| pod_pull_secrets(pod).is_empty())
         .filter_map(|pod| pod.metadata.name.clone())
         .collect();
     UsedBy {
         service_accounts,
         pods,
         images: Vec::new(),
+        pods_missing_it,
     }
 }
 
@@ -409,17 +430,15 @@ fn pick_entry(
     (None, Some(reason))
 }
 
-/// Explains why the kubelet uses no entry of a secret for any image.
+/// Explains why the kubelet uses no entry of a secret for any image. The
+/// secret's problems carry the details and the fix.
 fn unused_reason(decoded: &DecodedSecret) -> String {
-    if let Some(problem) = decoded.unparsable() {
-        return format!(
-            "the kubelet cannot parse the secret, so every pull of the pod fails: {}",
-            problem.message
-        );
-    }
-    match decoded.problems.first() {
-        Some(problem) => format!("the kubelet does not use the secret: {}", problem.message),
-        None => "the kubelet does not read this secret".to_string(),
+    if decoded.unparsable().is_some() {
+        "the kubelet cannot parse the secret, so every pull of the pod fails (see the \
+         secret's problems)"
+            .to_string()
+    } else {
+        "the kubelet ignores the secret (see the secret's problems)".to_string()
     }
 }
 

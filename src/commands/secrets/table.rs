@@ -45,10 +45,17 @@ fn render_secret(out: &mut String, secret: &SecretReport, show_namespace: bool) 
     } else {
         secret.name.clone()
     };
-    let state = if secret.problems.is_empty() {
-        "ok"
-    } else {
+    let login_failed = secret
+        .entries
+        .iter()
+        .filter_map(|entry| entry.login.as_ref())
+        .any(|login| login.is_failure());
+    let state = if !secret.problems.is_empty() {
         "problems"
+    } else if login_failed {
+        "login failed"
+    } else {
+        "ok"
     };
     out.push_str(&format!(
         "{} ({}): {state}\n",
@@ -101,6 +108,13 @@ fn render_secret(out: &mut String, secret: &SecretReport, show_namespace: bool) 
         out.push_str("  pods: none list it\n");
     } else {
         out.push_str(&format!("  pods: {}\n", sanitize(&used_by.pods.join(", "))));
+    }
+    if !used_by.pods_missing_it.is_empty() {
+        out.push_str(&format!(
+            "  pods of those serviceaccounts that list no pull secret, so the kubelet does \
+             not use it for them (re-create them): {}\n",
+            sanitize(&used_by.pods_missing_it.join(", "))
+        ));
     }
     for image in &used_by.images {
         let choice = match (&image.entry, &image.reason) {
