@@ -13,9 +13,9 @@ use support::kube::{KubeApi, KubeOptions, SYSTEM_PATH};
 use support::zot;
 use tempfile::TempDir;
 
-/// The answer of one `kubectl_complete-zot` run.
+/// Output of one `kubectl_complete-zot` run.
 #[derive(Debug)]
-struct Answer {
+struct CompletionOutput {
     code: Option<i32>,
     /// Candidate lines without their descriptions.
     values: Vec<String>,
@@ -29,7 +29,7 @@ struct Answer {
 
 /// Runs `kubectl_complete-zot ARGS` with a cleared environment and an empty HOME, and
 /// KUBECONFIG when given.
-fn complete(args: &[&str], kubeconfig: Option<&Path>) -> Answer {
+fn complete(args: &[&str], kubeconfig: Option<&Path>) -> CompletionOutput {
     let home = TempDir::new().expect("create a temporary HOME");
     let mut command = Command::new(env!("CARGO_BIN_EXE_kubectl_complete-zot"));
     command
@@ -51,7 +51,7 @@ fn complete(args: &[&str], kubeconfig: Option<&Path>) -> Answer {
         .iter()
         .map(|line| line.split('\t').next().unwrap_or("").to_string())
         .collect();
-    Answer {
+    CompletionOutput {
         code: output.status.code(),
         values,
         lines,

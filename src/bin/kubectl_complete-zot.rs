@@ -1,15 +1,15 @@
 //! `kubectl_complete-zot`: completes `kubectl zot <TAB>` for kubectl 1.26 and later.
 //!
 //! kubectl runs this executable with the words after `kubectl zot`, the last being the word
-//! under the cursor, and reads cobra's `__complete` answer from stdout. A leading
-//! `__complete` or `__completeNoDesc` word is accepted too, as cobra programs take it, so the
-//! executable also works behind a wrapper script that forwards cobra's arguments.
+//! under the cursor, and reads the candidates in cobra's `__complete` format from stdout. A
+//! leading `__complete` or `__completeNoDesc` word is accepted too, as cobra programs take
+//! it, so the executable also works behind a wrapper script that forwards cobra's arguments.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kubectl_zot::commands::completion::{Plan, fetch, plan};
+use kubectl_zot::commands::completion::{Plan, directive, fetch, plan};
 
 /// Time budget of the cluster lookups, so a slow or unreachable cluster does not hang the
 /// prompt.
@@ -37,17 +37,26 @@ fn main() -> ExitCode {
                 .build()
             {
                 Ok(runtime) => runtime,
-                Err(_) => return ExitCode::SUCCESS,
+                Err(_) => {
+                    // The shell ignores a completion that ends with the error directive.
+                    write_stdout(&format!(":{}\n", directive::ERROR));
+                    return ExitCode::SUCCESS;
+                }
             };
             let completions = runtime.block_on(fetch(&lookup, LOOKUP_TIMEOUT));
             runtime.shutdown_background();
             completions
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed stdout means the shell gave up waiting: nothing is left to report.
-    let _ = stdout
-        .write_all(completions.render(with_descriptions).as_bytes())
-        .and_then(|()| stdout.flush());
+    write_stdout(&completions.render(with_descriptions));
     ExitCode::SUCCESS
+}
+
+/// Writes `text` to stdout. A closed stdout means the shell stopped waiting, so a write
+/// error is not reported.
+fn write_stdout(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
 }

@@ -1,5 +1,5 @@
 //! Shell completion: `kubectl zot completion SHELL` prints a script for the `kubectl-zot`
-//! executable, and [`plan`] with [`fetch`] answer kubectl's plugin completion requests for
+//! executable, and [`plan`] with [`fetch`] handle kubectl's plugin completion requests for
 //! `kubectl zot <TAB>` (the `kubectl_complete-zot` executable).
 //!
 //! kubectl 1.26 and later complete a plugin by running `kubectl_complete-PLUGIN ARGS...`,
@@ -91,7 +91,7 @@ impl Candidate {
     }
 }
 
-/// Candidates and the directive that tells the shell what to do with them.
+/// Candidates and the directive for the shell.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completions {
     pub candidates: Vec<Candidate>,
@@ -106,7 +106,7 @@ impl Completions {
         }
     }
 
-    /// Renders the answer in cobra's protocol: candidates one a line, then `:DIRECTIVE`.
+    /// Renders the output in cobra's protocol: candidates one a line, then `:DIRECTIVE`.
     ///
     /// Descriptions follow a tab unless `with_descriptions` is false (cobra's
     /// `__completeNoDesc`). Line breaks and tabs inside a value or description are replaced,
@@ -157,16 +157,16 @@ pub struct Lookup {
     pub context: Option<String>,
 }
 
-/// What completing a command line takes.
+/// Completion plan of a command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
-    /// The answer follows from the command-line definition alone.
+    /// Completions that follow from the command-line definition alone.
     Ready(Completions),
-    /// The answer needs [`fetch`].
+    /// A lookup that [`fetch`] resolves.
     Lookup(Lookup),
 }
 
-/// Where the words before the completed one leave the parser.
+/// Parser state after the words before the completed one.
 struct Position<'a> {
     command: &'a clap::Command,
     /// Whether `command` is a subcommand reached by name (not the root).
@@ -447,7 +447,7 @@ fn subcommand_names(command: &clap::Command, prefix: &str) -> Completions {
     }
 }
 
-/// Most names one LIST request asks for. Completion reads one page only, because a longer
+/// Maximum names per LIST request. Completion reads one page only, because a longer
 /// list is of no use at a prompt.
 const LIST_LIMIT: u32 = 500;
 
@@ -460,7 +460,7 @@ const WORKLOAD_KINDS: [WorkloadKind; 5] = [
     WorkloadKind::CronJob,
 ];
 
-/// Answers a [`Lookup`] from the cluster or the kubeconfig within `timeout`.
+/// Resolves a [`Lookup`] from the cluster or the kubeconfig within `timeout`.
 ///
 /// Any failure (no kubeconfig, unreachable or slow server, forbidden LIST) gives no
 /// candidates, so the prompt never shows an error.
