@@ -520,6 +520,26 @@ fn slow_registry_ends_in_bounded_time() {
     }
 }
 
+#[test]
+fn slow_registry_bounds_a_whole_namespace() {
+    let proxy = FaultProxy::start(&["/manifests/=delay:60"]);
+    let api = openclaw_api(&proxy.address);
+    let started = Instant::now();
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca(), "--registry-timeout", "2s"]);
+    let elapsed = started.elapsed();
+    assert_eq!(code, Some(1), "{report:#}");
+    // Ten images, each with a few timed-out requests: far less than a minute unless the
+    // timeouts add up one after another for every attempt.
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "15 failing pods behind a 2 s registry timeout took {elapsed:?}"
+    );
+    assert!(
+        report["findings"].as_array().unwrap().len() >= 10,
+        "{report:#}"
+    );
+}
+
 /// Starts the API server on the `openclaw` cluster cut down to `deployment/api`, whose tag
 /// is missing, so its check lists tags, with every image on `registry`. The fixture copy
 /// lives as long as the returned directory.
