@@ -267,6 +267,12 @@ fn check_reports_login_per_entry() {
         login["auth"].as_str().unwrap().starts_with("basic"),
         "{login:#}"
     );
+    let login = &secret(&report, "regcred-opaque")["entries"][0]["login"];
+    assert_eq!(
+        login["image"],
+        format!("{}/openclaw/openclaw:latest", lab().tls_registry),
+        "an ignored secret is checked against the image it was meant for"
+    );
     let login = &secret(&report, "regcred-sa")["entries"][0]["login"];
     assert!(
         login["auth"].as_str().unwrap().starts_with("bearer"),
@@ -397,6 +403,7 @@ fn password_never_printed_without_flag() {
     let passwords = [
         lab().pass.as_str(),
         lab().limited_pass.as_str(),
+        lab().token_pass.as_str(),
         "legacy-password",
     ];
     for format in ["table", "json", "yaml"] {

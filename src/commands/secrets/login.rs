@@ -11,7 +11,7 @@ use futures::stream::{self, StreamExt};
 
 use super::report::{LoginReport, SecretsReport};
 use crate::cause::Cause;
-use crate::credentials::AuthEntry;
+use crate::credentials::{AuthEntry, match_explanation, normalize_image};
 use crate::registry::{Depth, ImageRef, Login, RegistryClient, SourcedLogin, check_image};
 
 /// Registry logins in flight at once.
@@ -66,12 +66,17 @@ pub async fn check_all(
             continue;
         };
         for (entry_index, entry) in decoded.entries.iter().enumerate() {
+            // The kubelet's host rules, also for a secret it ignores, so that
+            // an Opaque secret is checked against the image it was meant for.
             let matched_image = secret
                 .used_by
                 .images
                 .iter()
-                .find(|used| used.entry.as_deref() == Some(entry.key.as_str()))
-                .map(|used| used.image.as_str());
+                .map(|used| used.image.as_str())
+                .find(|image| {
+                    normalize_image(image)
+                        .is_ok_and(|name| match_explanation(&entry.key, &name).is_ok())
+                });
             let source = format!(
                 "secret {}/{}, entry {}",
                 secret.namespace, secret.name, entry.key
@@ -198,7 +203,8 @@ async fn log_in(client: &RegistryClient, target: Target) -> LoginReport {
                 (
                     "ok".to_string(),
                     "the registry accepted the credentials; pull access was not checked \
-                     because no image uses this entry (pass --repository to check it)"
+                     because no image of a pod that lists the secret matches this entry (pass \
+                     --repository to check it)"
                         .to_string(),
                 )
             } else if proves_login {
