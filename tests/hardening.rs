@@ -833,6 +833,34 @@ fn link_to_other_host_is_not_followed() {
     );
 }
 
+#[test]
+fn link_loop_is_read_once() {
+    let proxy = FaultProxy::start(&["/tags/list=link:{path}"]);
+    let (api, _cluster) = api_only_cluster(&proxy.address);
+
+    let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca()]);
+    assert_eq!(code, Some(1), "{report:#}");
+    let api_finding = finding(&report, "deployment/api");
+    assert_eq!(api_finding["cause"], "tag-not-found", "{api_finding:#}");
+    assert!(
+        api_finding["message"]
+            .as_str()
+            .unwrap()
+            .contains("closest of its 9 tags"),
+        "a Link back to the same page repeated its tags: {api_finding:#}"
+    );
+    let tag_pages = proxy
+        .requests()
+        .iter()
+        .filter(|record| record["action"].as_str() == Some("link"))
+        .count();
+    assert!(tag_pages >= 1, "the Link rule never applied");
+    assert!(
+        tag_pages <= 2,
+        "{tag_pages} tags/list requests for a Link that points back to its own page"
+    );
+}
+
 // ---------------------------------------------------------------------------------------
 // Broken clusters
 

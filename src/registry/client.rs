@@ -5,7 +5,7 @@
 //! a 401 or 404, `Link` paging, and the difference between NAME_UNKNOWN and
 //! MANIFEST_UNKNOWN.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -621,8 +621,10 @@ impl RegistryClient {
                 })?,
         );
         let mut pages = 0;
+        let mut fetched: HashSet<Url> = HashSet::new();
         while let Some(url) = next.take() {
             pages += 1;
+            fetched.insert(url.clone());
             if pages > 1000 {
                 return Err(Failure::Invalid {
                     detail: format!("{} sent more than 1000 pages of tags", session.host),
@@ -659,6 +661,9 @@ impl RegistryClient {
                 })?;
                 if url_host(&target) != url_host(&url) || target.scheme() != url.scheme() {
                     tracing::warn!(link = %target, "ignoring a tags/list Link to another host");
+                } else if fetched.contains(&target) {
+                    // A Link back to a page already read would repeat its tags forever.
+                    tracing::warn!(link = %target, "ignoring a tags/list Link to a page already read");
                 } else {
                     next = Some(target);
                 }
