@@ -65,6 +65,7 @@ fn good_secret_shows_entry_and_users() {
     assert_eq!(regcred["type"], "kubernetes.io/dockerconfigjson");
     assert_eq!(regcred["kubelet_reads"], true);
     assert_eq!(regcred["problems"], serde_json::json!([]));
+
     let entry = &regcred["entries"][0];
     assert_eq!(entry["registry"], registry.as_str());
     assert_eq!(entry["normalized"], registry.as_str());
@@ -75,6 +76,7 @@ fn good_secret_shows_entry_and_users() {
         serde_json::json!(["auth", "username", "password"])
     );
     assert!(entry.get("login").is_none(), "login only with --check");
+
     let used_by = &regcred["used_by"];
     assert_eq!(used_by["service_accounts"], serde_json::json!(["default"]));
     assert_eq!(used_by["pods"], serde_json::json!(["web"]));
@@ -258,6 +260,7 @@ fn check_reports_login_per_entry() {
             secret(&report, name)["entries"][0]
         );
     }
+
     let login = &secret(&report, "regcred")["entries"][0]["login"];
     assert_eq!(
         login["image"],
@@ -267,12 +270,14 @@ fn check_reports_login_per_entry() {
         login["auth"].as_str().unwrap().starts_with("basic"),
         "{login:#}"
     );
+
     let login = &secret(&report, "regcred-opaque")["entries"][0]["login"];
     assert_eq!(
         login["image"],
         format!("{}/openclaw/openclaw:latest", lab().tls_registry),
         "an ignored secret is checked against the image it was meant for"
     );
+
     let login = &secret(&report, "regcred-sa")["entries"][0]["login"];
     assert!(
         login["auth"].as_str().unwrap().starts_with("bearer"),
@@ -515,6 +520,7 @@ fn legacy_dockercfg_logs_in() {
         "stringData": {".dockercfg": dockercfg},
     });
     std::fs::write(dir.path().join("secrets.json"), object.to_string()).unwrap();
+
     let api = KubeApi::start(
         dir.path().to_str().unwrap(),
         KubeOptions::new().namespace(NAMESPACE),
@@ -531,6 +537,7 @@ fn legacy_dockercfg_logs_in() {
         ],
     );
     output.assert_code(0);
+
     let report = output.json();
     let legacy = secret(&report, "regcred-legacy");
     assert_eq!(legacy["type"], "kubernetes.io/dockercfg");

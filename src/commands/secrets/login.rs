@@ -1,9 +1,9 @@
 //! `--check`: logs in to each entry's registry with the entry's credentials.
 //!
-//! Each login is a pull check of one image at depth [`Depth::Digest`]: the
-//! `/v2/` challenge, the Basic header or the Bearer token flow with a pull
-//! scope, and one manifest HEAD. The registry's failures map to causes as in
-//! diagnose, because [`check_image`] maps them.
+//! Each login is a pull check of one image at depth [`Depth::Digest`]. It
+//! requests the `/v2/` challenge, sends the Basic header or runs the Bearer
+//! token flow with a pull scope, and sends one manifest HEAD. The registry's
+//! failures map to causes as in diagnose, because [`check_image`] maps them.
 
 use std::sync::Arc;
 
