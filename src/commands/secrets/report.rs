@@ -444,6 +444,9 @@ fn unused_reason(decoded: &DecodedSecret) -> String {
 
 /// Finds the images that no pull secret of their pod covers, grouped by
 /// namespace and image.
+///
+/// TODO: public images that pull anonymously are listed too; with --check,
+/// an anonymous pull check could drop them.
 fn uncovered_images(snapshot: &Snapshot) -> Vec<UncoveredImage> {
     let decoded: BTreeMap<(String, String), DecodedSecret> = snapshot
         .secrets
