@@ -241,13 +241,19 @@ async fn run_diagnose(global: &GlobalArgs, args: &DiagnoseArgs) -> anyhow::Resul
         show_secrets: global.show_secrets,
         check_all: args.all,
     };
-    let report =
-        diagnose(&cluster, registry, &options)
-            .await
-            .with_context(|| match &namespace {
-                Some(ns) => format!("cannot read pods in namespace {ns}"),
-                None => "cannot read pods in all namespaces".to_string(),
-            })?;
+    let report = diagnose(&cluster, registry, &options)
+        .await
+        .with_context(|| match (&options.target, &namespace) {
+            (Target::Pod(name), Some(ns)) => format!("cannot read pod {name} in namespace {ns}"),
+            (Target::Workload { kind, name }, Some(ns)) => {
+                format!(
+                    "cannot read {}/{name} or its pods in namespace {ns}",
+                    kind.as_str()
+                )
+            }
+            (_, Some(ns)) => format!("cannot read pods in namespace {ns}"),
+            (_, None) => "cannot read pods in all namespaces".to_string(),
+        })?;
     let text = match args.output {
         OutputFormat::Table => output::render_report_table(&report, namespace.is_none()),
         format => output::to_machine_text(&report, format)?,
