@@ -902,3 +902,66 @@ fn unreachable_registry_exits_two() {
     assert!(output.stderr.contains("fix: "), "{}", output.stderr);
     assert!(output.stdout.is_empty(), "{}", output.stdout);
 }
+
+/// `digest` of one image of each kind (OCI index, OCI manifest, Docker list, Docker manifest)
+/// agrees with skopeo for every credential source.
+#[test]
+fn digest_agrees_with_skopeo_for_every_source() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let registry = lab().tls_registry.clone();
+    let dir = TempDir::new().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        docker_config_json(&registry, &lab().user, &lab().pass),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let sources: [(&str, Vec<&str>); 4] = [
+        ("--secret", vec!["--secret", "regcred", "-n", "openclaw"]),
+        ("default serviceaccount", vec!["-n", "openclaw"]),
+        ("--docker-config", vec!["--docker-config", &config]),
+        (
+            "--username",
+            vec!["--username", &lab().user, "--password-stdin"],
+        ),
+    ];
+    let mut mismatches = Vec::new();
+    for (repo, tag) in [
+        ("openclaw/openclaw", "latest"),
+        ("openclaw/workspace", "latest"),
+        ("openclaw/dockertypes", "list"),
+        ("openclaw/dockertypes", "latest"),
+    ] {
+        let reference = format!("{registry}/{repo}:{tag}");
+        let skopeo = Command::new("skopeo")
+            .args(["inspect", "--raw", "--cert-dir"])
+            .arg(lab().dir.join("tls/client"))
+            .args(["--creds", &format!("{}:{}", lab().user, lab().pass)])
+            .arg(format!("docker://{reference}"))
+            .output()
+            .expect("run skopeo");
+        assert!(skopeo.status.success(), "skopeo inspect {reference}");
+        use sha2::Digest;
+        let theirs = format!("sha256:{:x}", sha2::Sha256::digest(&skopeo.stdout));
+        for (source, flags) in &sources {
+            let mut args = vec!["digest", reference.as_str(), "--ca-file", ca_static()];
+            args.extend(flags.iter().copied());
+            let mut run = zot(args);
+            if *source == "--username" {
+                run = run.stdin(&format!("{}\n", lab().pass));
+            } else if *source != "--docker-config" {
+                run = run.kube(&api);
+            }
+            let output = run.run();
+            let ours = output.stdout.trim().to_string();
+            if output.code != Some(0) || ours != theirs {
+                mismatches.push(format!(
+                    "{reference} with {source}: exit {:?}, {ours:?} (skopeo {theirs}); {}",
+                    output.code, output.stderr
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
