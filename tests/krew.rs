@@ -397,6 +397,15 @@ fn check_archive(out: &Path) {
         "no licence file among the installed files"
     );
 
+    // A fresh bash with only the unpacked archive and the system on PATH completes
+    // `kubectl zot d<TAB>` through kubectl's own completion and kubectl_complete-zot.
+    let replies = bash_complete_in(unpacked.path(), "kubectl zot d");
+    assert!(replies.contains(&"diagnose".to_string()), "{replies:?}");
+    assert_eq!(
+        bash_complete_in(unpacked.path(), "kubectl zot dia"),
+        ["diagnose"]
+    );
+
     // The installed binary runs and reports the manifest's version.
     let output = Command::new(&bin)
         .args(["version", "-o", "json"])
@@ -514,4 +523,40 @@ fn validator_rejects_broken_manifests() {
         let problems = validate_plugin(Path::new(&format!("{name}.yaml")), &manifest);
         assert!(!problems.is_empty(), "{case} passed validation");
     }
+}
+
+/// Completes `line` in a non-interactive bash whose PATH is `plugin_dir` and the system's,
+/// with the bash-completion package and kubectl's bash completion loaded.
+fn bash_complete_in(plugin_dir: &Path, line: &str) -> Vec<String> {
+    let home = TempDir::new().unwrap();
+    let script = r#"source /usr/share/bash-completion/bash_completion
+source <(kubectl completion bash)
+read -r -a COMP_WORDS <<< "$LINE"
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+COMP_LINE=$LINE
+COMP_POINT=${#LINE}
+__start_kubectl kubectl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}" 2>/dev/null
+printf '%s\n' "${COMPREPLY[@]}"
+"#;
+    let output = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", script])
+        .env_clear()
+        .env(
+            "PATH",
+            format!("{}:/usr/local/bin:/usr/bin:/bin", plugin_dir.display()),
+        )
+        .env("HOME", home.path())
+        .env("LINE", line)
+        .output()
+        .expect("run bash");
+    assert!(
+        output.status.success(),
+        "bash failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect()
 }
