@@ -280,6 +280,53 @@ fn diagnose_never_prints_the_password() {
 }
 
 #[test]
+fn no_subcommand_prints_the_password() {
+    let api = KubeApi::start("openclaw", KubeOptions::new());
+    let image = format!("{}/openclaw/openclaw:latest", lab().tls_registry);
+    let repository = format!("{}/openclaw/openclaw", lab().tls_registry);
+    let ca = ca();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["tags", &repository, "--digests", "-n", "openclaw"],
+        vec!["inspect", &image, "-n", "openclaw"],
+        vec![
+            "inspect",
+            &image,
+            "--secret",
+            "regcred-old",
+            "-n",
+            "openclaw",
+        ],
+        vec!["digest", &image, "--secret", "regcred", "-n", "openclaw"],
+        vec!["secrets", "-n", "openclaw", "--check"],
+        vec!["restart", "--stale", "-n", "openclaw", "--dry-run"],
+        vec!["diagnose", "--all", "-n", "openclaw"],
+    ];
+    for args in runs {
+        for format in ["table", "json", "yaml"] {
+            let mut all = args.clone();
+            all.extend(["-o", format, "-v", "9", "--ca-file", &ca]);
+            let output = zot(all.clone()).kube(&api).run();
+            assert!(
+                output.code.is_some_and(|code| code <= 2),
+                "{all:?} ended with {:?}: {}",
+                output.code,
+                output.stderr
+            );
+            for (form, value) in password_forms() {
+                assert!(
+                    !output.stdout.contains(&value),
+                    "{all:?}: the {form} appears on stdout"
+                );
+                assert!(
+                    !output.stderr.contains(&value),
+                    "{all:?}: the {form} appears on stderr"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn show_secrets_prints_the_password() {
     let api = KubeApi::start("openclaw", KubeOptions::new());
     let (code, report, _) = diagnose_json(&api, &["--ca-file", &ca(), "--show-secrets"]);
