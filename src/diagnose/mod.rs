@@ -26,8 +26,9 @@ use report::{Checked, EventEvidence, Evidence, Finding, RegistryStatus, Report};
 use secrets::PodSecrets;
 use verdict::{Facts, decide};
 
-/// Registry checks in flight at once.
-const REGISTRY_CONCURRENCY: usize = 8;
+/// Registry checks in flight at once. Each is a few small requests, so latency, not
+/// bandwidth, limits them.
+const REGISTRY_CONCURRENCY: usize = 32;
 
 /// What to diagnose.
 #[derive(Clone, Debug, Default)]
@@ -116,6 +117,8 @@ pub(crate) async fn analyze(
     let mut jobs: HashMap<String, (ImageRef, Vec<SourcedLogin>, Option<Platform>, Depth)> =
         HashMap::new();
     let mut failing_pods = BTreeSet::new();
+    // The login sources of the item that planned each check, to relabel shared checks.
+    let mut job_sources: HashMap<String, Vec<String>> = HashMap::new();
     for (pod_index, (pod, items)) in snapshot.pods.iter().zip(pod_items).enumerate() {
         let platform = node_platform(&snapshot, pod);
         for item in items {
@@ -141,17 +144,25 @@ pub(crate) async fn analyze(
                     Depth::Digest
                 };
                 let logins = pod_secrets.logins.clone();
+                // One check per image and set of credentials, whichever secrets hold them,
+                // so namespaces that share a pull secret share the check.
                 let key = format!(
                     "{}|{}|{}|{:?}",
                     image,
                     logins
                         .iter()
-                        .map(|l| l.source.as_str())
+                        .map(|l| l.login.fingerprint())
                         .collect::<Vec<_>>()
                         .join(","),
-                    platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                    match depth {
+                        Depth::Full => platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                        Depth::Digest => String::new(),
+                    },
                     depth
                 );
+                job_sources
+                    .entry(key.clone())
+                    .or_insert_with(|| logins.iter().map(|l| l.source.clone()).collect());
                 jobs.entry(key.clone())
                     .or_insert_with(|| (image.clone(), logins, platform.clone(), depth));
                 check_key = Some(key);
@@ -198,11 +209,13 @@ pub(crate) async fn analyze(
         }
         let events = events_for_item(&snapshot, pod, item);
         let message = pull_failure_message(item, &events);
-        let check = planned_item
-            .check_key
-            .as_ref()
-            .and_then(|k| results.get(k))
-            .cloned();
+        let check = planned_item.check_key.as_ref().and_then(|key| {
+            let mut check = results.get(key).cloned()?;
+            if let Some(sources) = job_sources.get(key) {
+                relabel_sources(&mut check, sources, &planned_item.secrets.logins);
+            }
+            Some(check)
+        });
         let facts = Facts {
             invalid_reference: planned_item.parsed.as_ref().err().cloned(),
             waiting_reason: item.waiting_reason.clone(),
@@ -577,4 +590,64 @@ fn is_network_cause(cause: crate::cause::Cause) -> bool {
         cause,
         Cause::DnsError | Cause::RegistryUnreachable | Cause::TlsError | Cause::HttpHttpsMismatch
     )
+}
+
+/// Names this item's own secrets in a check that another item with the same
+/// credentials planned: the logins are the same and in the same order.
+fn relabel_sources(check: &mut ImageCheck, planned: &[String], own: &[SourcedLogin]) {
+    if planned.len() != own.len() {
+        return;
+    }
+    let rename = |label: &mut String| {
+        if let Some(index) = planned.iter().position(|source| source == label) {
+            *label = own[index].source.clone();
+        }
+    };
+    if let Some(credential) = check.credential.as_mut() {
+        rename(credential);
+    }
+    for attempt in &mut check.attempts {
+        rename(&mut attempt.credential);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Login;
+    use crate::registry::check::Attempt;
+
+    fn sourced(source: &str) -> SourcedLogin {
+        SourcedLogin {
+            source: source.to_string(),
+            login: Login::Anonymous,
+        }
+    }
+
+    #[test]
+    fn shared_check_names_own_secrets() {
+        let mut check = ImageCheck {
+            credential: Some("secret a/regcred, entry r".into()),
+            attempts: vec![Attempt {
+                credential: "secret a/regcred, entry r".into(),
+                auth: None,
+                result: "ok".into(),
+            }],
+            ..ImageCheck::default()
+        };
+        let planned = vec!["secret a/regcred, entry r".to_string()];
+        relabel_sources(&mut check, &planned, &[sourced("secret b/pull, entry r")]);
+        assert_eq!(check.credential.as_deref(), Some("secret b/pull, entry r"));
+        assert_eq!(check.attempts[0].credential, "secret b/pull, entry r");
+    }
+
+    #[test]
+    fn anonymous_label_is_kept() {
+        let mut check = ImageCheck {
+            credential: Some("none (anonymous pull)".into()),
+            ..ImageCheck::default()
+        };
+        relabel_sources(&mut check, &[], &[]);
+        assert_eq!(check.credential.as_deref(), Some("none (anonymous pull)"));
+    }
 }

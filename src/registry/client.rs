@@ -67,7 +67,7 @@ impl Login {
     }
 
     /// A key that tells logins apart in caches without holding the secret in clear.
-    fn cache_key(&self) -> String {
+    pub fn fingerprint(&self) -> String {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         match self {
@@ -439,7 +439,7 @@ impl RegistryClient {
                 ),
             });
         }
-        let key = format!("{realm}|{scope}|{}", login.cache_key());
+        let key = format!("{realm}|{scope}|{}", login.fingerprint());
         if let Some(token) = self.tokens.lock().expect("token cache lock").get(&key) {
             return Ok(token.clone());
         }
