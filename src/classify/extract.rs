@@ -73,6 +73,7 @@ static REGISTRY_PATTERNS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"error pinging (?P<host>[^\s:]+(?::\d+)?)",
         r#"https?://(?P<host>[^/\s"]+)/v2/"#,
         r"dial tcp: lookup (?P<host>[^\s:]+)",
+        r"dial tcp (?P<host>\[[0-9a-f:]+\]:\d+|[^\s:\[]+:\d+): ",
     ]
     .iter()
     .map(|p| compile(p))
@@ -259,6 +260,14 @@ mod tests {
             image(text).as_deref(),
             Some("docker.io/crio/busybox:latest")
         );
+    }
+
+    #[test]
+    fn registry_from_dial_error() {
+        let refused = "dial tcp 127.0.0.1:5000: connect: connection refused";
+        assert_eq!(registry_in_text(refused).as_deref(), Some("127.0.0.1:5000"));
+        let ipv6 = "dial tcp [::1]:5443: i/o timeout";
+        assert_eq!(registry_in_text(ipv6).as_deref(), Some("[::1]:5443"));
     }
 
     #[test]
