@@ -6,12 +6,12 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 use support::kube::{KubeApi, KubeOptions};
 use support::lab::lab;
+use support::proxy::FaultProxy;
 use support::zot;
 use tempfile::TempDir;
 
@@ -313,68 +313,6 @@ fn unknown_host_is_dns_error() {
     assert!(lab().netns, "DNS tests run only inside lab/netns");
     let (cause, finding) = transport_cause("missing.lab.test:5000", &[]);
     assert_eq!(cause, "dns-error", "{finding:#}");
-}
-
-/// A `lab/fault-proxy` in front of the TLS registry; killed on drop.
-struct FaultProxy {
-    child: Child,
-    address: String,
-    _dir: TempDir,
-}
-
-impl FaultProxy {
-    fn start(rules: &[&str]) -> FaultProxy {
-        let dir = TempDir::new().unwrap();
-        let port_file = dir.path().join("port");
-        let lab_dir = &lab().dir;
-        let mut command = Command::new(lab().bin.join("fault-proxy"));
-        command
-            .args(["--listen", "127.0.0.1:0"])
-            .arg("--upstream")
-            .arg(format!("https://{}", lab().tls_registry))
-            .arg("--upstream-ca")
-            .arg(&lab().ca)
-            .arg("--tls-cert")
-            .arg(lab_dir.join("tls/server.crt"))
-            .arg("--tls-key")
-            .arg(lab_dir.join("tls/server.key"))
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(dir.path().join("proxy.log"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for rule in rules {
-            command.arg("--rule").arg(rule);
-        }
-        let child = command.spawn().expect("start lab/fault-proxy");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !port_file.exists()
-            || std::fs::read_to_string(&port_file)
-                .unwrap_or_default()
-                .trim()
-                .is_empty()
-        {
-            assert!(Instant::now() < deadline, "fault-proxy did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let port = std::fs::read_to_string(&port_file)
-            .unwrap()
-            .trim()
-            .to_string();
-        FaultProxy {
-            child,
-            address: format!("127.0.0.1:{port}"),
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::kube::{KubeApi, KubeOptions, SYSTEM_PATH};
 use support::lab::{docker_config_json, lab};
+use support::proxy::FaultProxy;
 use support::{ZotOutput, zot};
 use tempfile::TempDir;
 
@@ -45,68 +46,6 @@ fn strings(value: &Value) -> Vec<String> {
         .iter()
         .map(|item| item.as_str().expect("string item").to_string())
         .collect()
-}
-
-/// A `lab/fault-proxy` in front of the TLS registry, with its request log; killed on drop.
-struct FaultProxy {
-    child: Child,
-    address: String,
-    log: PathBuf,
-    _dir: TempDir,
-}
-
-impl FaultProxy {
-    fn start(rules: &[&str]) -> FaultProxy {
-        let dir = TempDir::new().unwrap();
-        let port_file = dir.path().join("port");
-        let log = dir.path().join("proxy.log");
-        let mut command = Command::new(lab().bin.join("fault-proxy"));
-        command
-            .args(["--listen", "127.0.0.1:0"])
-            .arg("--upstream")
-            .arg(format!("https://{}", lab().tls_registry))
-            .arg("--upstream-ca")
-            .arg(&lab().ca)
-            .arg("--tls-cert")
-            .arg(lab().dir.join("tls/server.crt"))
-            .arg("--tls-key")
-            .arg(lab().dir.join("tls/server.key"))
-            .arg("--port-file")
-            .arg(&port_file)
-            .arg("--log")
-            .arg(&log)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for rule in rules {
-            command.arg("--rule").arg(rule);
-        }
-        let child = command.spawn().expect("start lab/fault-proxy");
-        let port = wait_for_port(&port_file);
-        FaultProxy {
-            child,
-            address: format!("127.0.0.1:{port}"),
-            log,
-            _dir: dir,
-        }
-    }
-
-    /// Request targets (path and query) the proxy received.
-    fn paths(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|record| record["event"] == "request")
-            .filter_map(|record| record["path"].as_str().map(str::to_string))
-            .collect()
-    }
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn wait_for_port(port_file: &Path) -> String {

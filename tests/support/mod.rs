@@ -7,6 +7,7 @@
 
 pub mod kube;
 pub mod lab;
+pub mod proxy;
 
 use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
