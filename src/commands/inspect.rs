@@ -12,6 +12,7 @@ use crate::cli::{GlobalArgs, OutputFormat};
 use crate::output;
 use crate::registry::client::{FetchedManifest, RegistryClient, ZotInfo};
 use crate::registry::error::Failure;
+use crate::registry::manifest::{Descriptor, ManifestBody};
 use crate::registry::{ImageRef, Platform};
 
 /// Config media types of container images, whose config blob is read.
@@ -130,43 +131,6 @@ pub struct LayerEntry {
     pub digest: String,
     pub media_type: String,
     pub size: u64,
-}
-
-#[derive(Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    size: Option<u64>,
-    #[serde(default)]
-    platform: Option<DescriptorPlatform>,
-}
-
-#[derive(Deserialize)]
-struct DescriptorPlatform {
-    os: String,
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-impl DescriptorPlatform {
-    fn to_platform(&self) -> Platform {
-        Platform::new(&self.os, &self.architecture, self.variant.as_deref())
-    }
-}
-
-#[derive(Deserialize)]
-struct ManifestBody {
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Option<Vec<Descriptor>>,
 }
 
 #[derive(Deserialize, Default)]

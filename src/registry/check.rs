@@ -5,10 +5,11 @@ use oci_client::manifest::{
     IMAGE_DOCKER_CONFIG_MEDIA_TYPE, IMAGE_MANIFEST_LIST_MEDIA_TYPE, IMAGE_MANIFEST_MEDIA_TYPE,
     OCI_IMAGE_INDEX_MEDIA_TYPE, OCI_IMAGE_MEDIA_TYPE,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::client::{FetchedManifest, Login, RegistryClient, Session, ZotInfo};
 use super::error::{ApiError, Failure, TransportKind};
+use super::manifest::{ManifestBody, effective_media_type};
 use super::platform::Platform;
 use super::reference::ImageRef;
 use crate::cause::Cause;
@@ -37,7 +38,7 @@ pub enum Depth {
     Full,
 }
 
-/// Why an image would not pull, as found in the registry.
+/// Problem that keeps an image from pulling, as found in the registry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
     pub cause: Cause,
@@ -96,35 +97,6 @@ impl ImageCheck {
     }
 }
 
-#[derive(Deserialize)]
-struct Descriptor {
-    #[serde(rename = "mediaType", default)]
-    media_type: String,
-    digest: String,
-    #[serde(default)]
-    platform: Option<DescriptorPlatform>,
-}
-
-#[derive(Deserialize)]
-struct DescriptorPlatform {
-    os: String,
-    architecture: String,
-    #[serde(default)]
-    variant: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ManifestBody {
-    #[serde(rename = "mediaType", default)]
-    media_type: Option<String>,
-    #[serde(default)]
-    manifests: Option<Vec<Descriptor>>,
-    #[serde(default)]
-    config: Option<Descriptor>,
-    #[serde(default)]
-    layers: Option<Vec<Descriptor>>,
-}
-
 /// The state of one attempt: resolved data, or a problem with its evidence.
 struct AttemptResult {
     check: ImageCheck,
@@ -173,8 +145,8 @@ pub async fn check_image(
     let mut check = match chosen {
         Some(check) => check,
         None => {
-            // Every credential failed to authenticate. The most telling failure wins:
-            // a valid login without access says more than a rejected one.
+            // Every credential failed to authenticate. The most specific failure wins:
+            // a valid login without access is more specific than a rejected one.
             let index = auth_failures
                 .iter()
                 .position(|c| c.problem.as_ref().map(|p| p.cause) == Some(Cause::AccessDenied))
@@ -279,16 +251,16 @@ async fn inspect_manifest(
         check.platforms = children
             .iter()
             .filter_map(|d| d.platform.as_ref())
-            .map(|p| Platform::new(&p.os, &p.architecture, p.variant.as_deref()).to_string())
+            .map(|p| p.to_platform().to_string())
             .collect();
         let Some(node) = platform else {
             // Without a node there is no platform to choose; the index itself resolves.
             return;
         };
         let matching = children.iter().find(|d| {
-            d.platform.as_ref().is_some_and(|p| {
-                node.accepts(&Platform::new(&p.os, &p.architecture, p.variant.as_deref()))
-            })
+            d.platform
+                .as_ref()
+                .is_some_and(|p| node.accepts(&p.to_platform()))
         });
         let Some(child) = matching else {
             set_problem(
@@ -471,20 +443,6 @@ fn parse_body(check: &mut ImageCheck, manifest: &FetchedManifest) -> Option<Mani
             );
             None
         }
-    }
-}
-
-/// The media type from the body when present, else the Content-Type header.
-fn effective_media_type(manifest: &FetchedManifest, body: &ManifestBody) -> String {
-    match &body.media_type {
-        Some(media_type) if !media_type.is_empty() => media_type.clone(),
-        _ if body.manifests.is_some() && manifest.media_type.is_empty() => {
-            OCI_IMAGE_INDEX_MEDIA_TYPE.to_string()
-        }
-        _ if body.config.is_some() && manifest.media_type.is_empty() => {
-            OCI_IMAGE_MEDIA_TYPE.to_string()
-        }
-        _ => manifest.media_type.clone(),
     }
 }
 
@@ -679,7 +637,7 @@ fn fail(check: &mut ImageCheck, failure: &Failure, login: &Login, image: &ImageR
     set_problem(check, cause, detail);
 }
 
-/// The `count` existing tags most like `missing`: shared prefix first, then edit distance.
+/// Returns the `count` existing tags most like `missing`: shared prefix first, then edit distance.
 pub fn closest_tags(missing: &str, tags: &[String], count: usize) -> Vec<String> {
     let mut scored: Vec<(usize, usize, &String)> = tags
         .iter()

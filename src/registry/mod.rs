@@ -4,6 +4,7 @@ pub mod challenge;
 pub mod check;
 pub mod client;
 pub mod error;
+pub mod manifest;
 pub mod platform;
 pub mod reference;
 pub mod zot;
