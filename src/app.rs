@@ -14,7 +14,7 @@ use crate::diagnose::{DiagnoseOptions, diagnose};
 use crate::output;
 use crate::registry::{ClientOptions, RegistryClient};
 
-/// How a command ended, when it ran.
+/// Outcome of a command that ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Nothing wrong: exit status 0.

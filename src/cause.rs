@@ -69,7 +69,7 @@ impl Cause {
         Cause::Unknown,
     ];
 
-    /// The kebab-case name used in JSON and tables.
+    /// Returns the kebab-case name used in JSON and tables.
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::TagNotFound => "tag-not-found",
@@ -99,7 +99,7 @@ impl Cause {
         }
     }
 
-    /// One sentence on what the cause means, for `explain` and the README.
+    /// Returns one sentence on what the cause means, for `explain` and the README.
     pub fn meaning(self) -> &'static str {
         match self {
             Cause::TagNotFound => "The repository exists but has no such tag.",
@@ -139,7 +139,7 @@ impl Cause {
             Cause::RegistryUnreachable => {
                 "The registry did not answer: connection refused, reset or timed out."
             }
-            Cause::RegistryError => "The registry answered with a server error (5xx).",
+            Cause::RegistryError => "The registry responded with a server error (5xx).",
             Cause::RateLimited => "The registry answered 429 Too Many Requests.",
             Cause::InvalidReference => "The image reference is not a valid name.",
             Cause::ImageNotPresent => {

@@ -24,7 +24,7 @@ pub struct ClusterOptions {
     pub request_timeout: Option<Duration>,
 }
 
-/// Why the cluster could not be reached or read.
+/// Failure to reach or read the cluster.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     #[error("cannot load kubeconfig {path}: {source}")]
@@ -48,7 +48,7 @@ pub enum ClusterError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ApiFailure {
-    /// HTTP status, 0 when the request never got an answer.
+    /// HTTP status, 0 when the request got no response.
     pub code: u16,
     /// The Status reason (NotFound, Forbidden, ...) or a transport description.
     pub reason: String,

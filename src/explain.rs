@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::cause::Cause;
 use crate::classify::classify;
 
-/// What `explain -o json` prints.
+/// Output of `explain -o json`.
 #[derive(Debug, Serialize)]
 pub struct Explanation {
     pub cause: Cause,
@@ -19,7 +19,7 @@ pub struct Explanation {
     pub next: String,
 }
 
-/// Classifies `message` and says what to check next.
+/// Classifies `message` and suggests what to check next.
 pub fn explain(message: &str) -> Explanation {
     let classification = classify(message);
     let image = classification.image.clone();
@@ -38,7 +38,7 @@ pub fn explain(message: &str) -> Explanation {
     }
 }
 
-/// What to check next for `cause`, naming the image and registry when known.
+/// Returns what to check next for `cause`, naming the image and registry when known.
 pub fn next_step(cause: Cause, image: Option<&str>, registry: Option<&str>) -> String {
     let image = image.unwrap_or("IMAGE");
     let registry = registry.unwrap_or("REGISTRY");

@@ -49,7 +49,7 @@ pub fn sanitize(text: &str) -> String {
         .collect()
 }
 
-/// Longest table cell in characters; the JSON output keeps full values.
+/// Maximum table cell width in characters. The JSON output keeps full values.
 const MAX_CELL: usize = 100;
 
 fn new_table() -> Table {

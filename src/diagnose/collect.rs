@@ -15,7 +15,7 @@ use crate::cluster::{ApiFailure, Cluster};
 /// Concurrent GETs in flight against the API server.
 const API_CONCURRENCY: usize = 8;
 
-/// What diagnose selects: one pod, one workload's pods, or every pod matching a selector.
+/// Selection of pods: one pod, one workload's pods, or every pod matching a selector.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Target {
     #[default]
@@ -197,7 +197,7 @@ fn owned_by(pod: &Pod, kind: &str, name: &str) -> bool {
     owner_name(pod, kind) == Some(name)
 }
 
-/// What to read besides the pods.
+/// Objects to read besides the pods.
 pub struct Needs {
     /// Namespaces whose events to list.
     pub event_namespaces: BTreeSet<String>,
@@ -349,7 +349,7 @@ pub async fn fetch_related(cluster: &Cluster, needs: Needs, snapshot: &mut Snaps
     }
 }
 
-/// A warning for a read that failed, with how to grant it when it was forbidden.
+/// Formats a warning for a failed read, with how to grant it when it was forbidden.
 fn access_warning(
     failure: &ApiFailure,
     resource: &str,
@@ -391,7 +391,7 @@ pub fn pod_pull_secrets(pod: &Pod) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The ServiceAccount a pod runs as (`default` when unset).
+/// Returns the ServiceAccount a pod runs as (`default` when unset).
 pub fn pod_service_account(pod: &Pod) -> String {
     pod.spec
         .as_ref()

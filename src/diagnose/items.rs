@@ -2,7 +2,7 @@
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
-/// Where in the pod an image is used.
+/// Location of an image in the pod spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemKind {
     Container,
@@ -21,7 +21,7 @@ impl ItemKind {
         }
     }
 
-    /// The field path kubelet events use for this kind, e.g. `spec.containers{web}`.
+    /// Returns the field path kubelet events use for this kind, e.g. `spec.containers{web}`.
     pub fn field_path(self, name: &str) -> String {
         match self {
             ItemKind::Container => format!("spec.containers{{{name}}}"),
@@ -96,7 +96,7 @@ fn item_from(
     }
 }
 
-/// Every image the pod uses: containers, init and ephemeral containers, image volumes.
+/// Lists every image the pod uses: containers, init and ephemeral containers, image volumes.
 pub fn pod_items(pod: &Pod) -> Vec<ImageItem> {
     let Some(spec) = &pod.spec else {
         return Vec::new();

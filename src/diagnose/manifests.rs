@@ -26,13 +26,13 @@ use crate::registry::{Platform, RegistryClient};
 /// Largest manifest input read, to keep a wrong path from filling memory.
 const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
-/// Where manifests and offline secrets come from.
+/// Sources of manifests and offline secrets.
 pub struct ManifestInput {
     /// Files, directories (searched for .yaml, .yml and .json) or `-` for stdin.
     pub paths: Vec<PathBuf>,
     /// Secret manifests, or Docker config files that apply to every pod.
     pub secret_files: Vec<PathBuf>,
-    /// Node platforms to check against when no cluster says which exist.
+    /// Node platforms to check against when no cluster lists its nodes.
     pub platforms: Vec<Platform>,
     /// Namespace for objects that name none.
     pub namespace: String,
@@ -387,7 +387,7 @@ fn names_of(account: &ServiceAccount) -> Vec<String> {
         .collect()
 }
 
-/// The node platforms to check: every distinct one in the cluster, else
+/// Returns the node platforms to check: every distinct one in the cluster, else
 /// `--platform`, else linux/amd64 with a warning.
 async fn node_platforms(
     cluster: Option<&Cluster>,

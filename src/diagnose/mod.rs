@@ -30,7 +30,7 @@ use verdict::{Facts, decide};
 /// bandwidth, limits them.
 const REGISTRY_CONCURRENCY: usize = 32;
 
-/// What to diagnose.
+/// Selection and settings of a diagnose run.
 #[derive(Clone, Debug, Default)]
 pub struct DiagnoseOptions {
     /// None means every namespace (`-A`).
@@ -71,7 +71,7 @@ pub async fn diagnose(
     );
     collect::fetch_related(cluster, needs, &mut snapshot).await;
 
-    // Image volumes have no status: a volume image is failing when an event says its pull failed.
+    // Image volumes have no status: a volume image is failing when an event reports a failed pull.
     let mut pod_items = pod_items;
     for (pod, items) in snapshot.pods.iter().zip(pod_items.iter_mut()) {
         let events = events_for_pod(&snapshot, pod);
@@ -358,7 +358,7 @@ fn plan_reads(
     needs
 }
 
-/// The node's platform from its nodeInfo, with the arm variant from its label when set.
+/// Returns the node's platform from its nodeInfo, with the arm variant from its label when set.
 fn node_platform(snapshot: &Snapshot, pod: &Pod) -> Option<Platform> {
     let node_name = pod.spec.as_ref()?.node_name.as_ref()?;
     let node = snapshot.nodes.get(node_name)?.as_ref().ok()?;
@@ -428,9 +428,9 @@ fn latest_pull_failure<'a>(events: &[&'a Event], item: &ImageItem) -> Option<&'a
         .copied()
 }
 
-/// The most telling error text: the newest event with the runtime's error,
+/// Returns the most specific error text: the newest event with the runtime's error,
 /// else the waiting message. The kubelet also emits Failed events that only
-/// repeat the waiting reason ("Error: ImagePullBackOff"); those say nothing.
+/// repeat the waiting reason ("Error: ImagePullBackOff"), which carry no cause.
 fn pull_failure_message(item: &ImageItem, events: &[&Event]) -> Option<String> {
     let detailed = |event: &&&Event| {
         matches!(
@@ -449,7 +449,7 @@ fn pull_failure_message(item: &ImageItem, events: &[&Event]) -> Option<String> {
     failed.or(waiting).or_else(|| item.waiting_message.clone())
 }
 
-/// Whether an event carries the runtime's own error text.
+/// Returns whether an event carries the runtime's own error text.
 pub fn is_detailed_failure(message: &str) -> bool {
     !message.starts_with("Error: ") && !message.starts_with("Back-off pulling image")
 }

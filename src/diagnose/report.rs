@@ -31,7 +31,7 @@ pub struct Finding {
     pub workload: Option<String>,
 }
 
-/// What the cause rests on.
+/// Evidence the cause rests on.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Evidence {
     /// `container`, `initContainer`, `ephemeralContainer` or `imageVolume`.
@@ -42,7 +42,7 @@ pub struct Evidence {
     pub waiting_message: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventEvidence>,
-    /// What the message text alone says, before the registry is asked.
+    /// Classification of the message text alone, before the registry check.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_cause: Option<Classification>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,7 +50,7 @@ pub struct Evidence {
     /// The registry check; absent when the registry could not be checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<ImageCheck>,
-    /// Why the registry was not checked, when it was not.
+    /// Reason the registry was not checked, when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_not_checked: Option<String>,
     pub secrets: Vec<SecretEvidence>,
@@ -92,7 +92,7 @@ pub struct EntryEvidence {
     pub registry: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
-    /// Which credential fields are present: auth, username, password, identitytoken, registrytoken.
+    /// Credential fields present: auth, username, password, identitytoken, registrytoken.
     pub fields: Vec<String>,
     /// Masked unless `--show-secrets`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,7 +103,7 @@ pub struct EntryEvidence {
     pub mismatch: Option<String>,
 }
 
-/// What the run looked at, and what it could not check.
+/// Scope of the run, and the reads and checks that failed.
 #[derive(Debug, Default, Serialize)]
 pub struct Checked {
     pub namespaces: Vec<String>,
@@ -116,7 +116,7 @@ pub struct Checked {
     pub registry_requests: serde_json::Value,
 }
 
-/// How a registry answered its first request.
+/// Result of the first request to a registry.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegistryStatus {
     pub host: String,

@@ -18,7 +18,7 @@ pub const PULL_WAITING_REASONS: [&str; 7] = [
     "ImageInspectError",
 ];
 
-/// What the pull secrets of a pod say about one image.
+/// Facts from a pod's pull secrets about one image.
 #[derive(Debug, Clone, Default)]
 pub struct SecretFacts {
     /// Referenced secrets that do not exist.
@@ -42,7 +42,7 @@ pub struct Facts {
     pub waiting_reason: Option<String>,
     pub classification: Option<Classification>,
     pub check: Option<ImageCheck>,
-    /// Why the registry was not checked.
+    /// Reason the registry was not checked.
     pub not_checked: Option<String>,
     pub secrets: SecretFacts,
     /// Digest of the image the container runs, from `imageID`.
@@ -103,8 +103,8 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
         match &check.problem {
             None => return decide_resolvable(facts, check, pull_failing),
             Some(problem) if is_network(problem.cause) => {
-                // The registry is out of reach from here; what the node reported
-                // decides unless it says nothing more specific.
+                // The registry is out of reach from here, so the node's message
+                // decides unless it is no more specific.
                 if let Some(cause) =
                     message_cause.filter(|c| *c != Cause::Unknown && !is_network(*c))
                 {
@@ -116,7 +116,7 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
                         return Some(verdict(problem.cause, problem.detail.clone()));
                     }
                     // A running or crash-looping container was pulled by its node, so a
-                    // registry out of reach from here says nothing about it.
+                    // registry out of reach from here proves nothing about it.
                     return None;
                 }
                 return Some(verdict(problem.cause, problem.detail.clone()));
@@ -160,7 +160,8 @@ pub fn decide(facts: &Facts) -> Option<Verdict> {
     Some(from_message(facts, cause, facts.not_checked.as_deref()))
 }
 
-/// The image pulls from here: stale, available now, or a node-side problem.
+/// Decides a verdict for an image that pulls from here: stale, available now, or a node-side
+/// problem.
 fn decide_resolvable(facts: &Facts, check: &ImageCheck, pull_failing: bool) -> Option<Verdict> {
     if pull_failing {
         let message_cause = facts.classification.as_ref().map(|c| c.cause);
@@ -417,7 +418,7 @@ mod tests {
     }
 
     #[test]
-    fn running_container_with_registry_problem_is_not_a_finding() {
+    fn running_registry_problem_no_finding() {
         let facts = Facts {
             running_digest: Some("sha256:a".into()),
             check: Some(check_with(Some(Cause::TagNotFound), "sha256:a")),

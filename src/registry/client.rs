@@ -25,9 +25,9 @@ use crate::credentials::SecretString;
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 /// Largest JSON body read from anything else (config blobs, token and error bodies).
 const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
-/// How often a GET or HEAD answered with 429 or 502/503/504 is retried.
+/// Number of retries of a GET or HEAD that returned 429 or 502/503/504.
 const MAX_RETRIES: u32 = 2;
-/// Longest wait a `Retry-After` header may impose before a retry.
+/// Maximum wait that a `Retry-After` header may impose before a retry.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
 /// Manifest media types the runtime accepts, in containerd's order of preference.
@@ -66,7 +66,7 @@ impl Login {
         matches!(self, Login::Anonymous)
     }
 
-    /// A key that tells logins apart in caches without holding the secret in clear.
+    /// Returns a key that distinguishes logins in caches without holding the secret in clear.
     pub fn fingerprint(&self) -> String {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
@@ -103,14 +103,14 @@ impl Default for ClientOptions {
     }
 }
 
-/// What the first `GET /v2/` found out about a registry.
+/// Result of the first `GET /v2/` to a registry.
 #[derive(Clone, Debug, Serialize)]
 pub struct Probe {
     /// `https` or `http`.
     pub scheme: String,
     /// Status of `GET /v2/`.
     pub status: u16,
-    /// The auth challenge, when `/v2/` answered 401.
+    /// The auth challenge, when `/v2/` returned 401.
     #[serde(skip)]
     pub challenge: Option<Challenge>,
     /// `basic`, `bearer` or empty when no auth is required.
@@ -121,7 +121,7 @@ pub struct Probe {
     pub zot: Option<ZotInfo>,
 }
 
-/// What Zot's `/v2/_zot/ext/mgmt` reports.
+/// Zot's management extension (`/v2/_zot/ext/mgmt`) response.
 #[derive(Clone, Debug, Serialize)]
 pub struct ZotInfo {
     pub dist_spec_version: Option<String>,
@@ -179,12 +179,12 @@ pub struct Session {
     pub repository: String,
     base: Url,
     authorization: Option<HeaderValue>,
-    /// How the session authenticated, for evidence.
+    /// Authentication method of the session, for evidence.
     pub auth: String,
 }
 
 impl Session {
-    /// Whether the session authenticates with a bearer token from a token realm.
+    /// Returns whether the session authenticates with a bearer token from a token realm.
     pub fn is_bearer(&self) -> bool {
         self.auth.starts_with("bearer")
     }
@@ -236,14 +236,14 @@ impl RegistryClient {
         })
     }
 
-    /// Whether `--plain-http` names this host (with or without its port).
+    /// Returns whether `--plain-http` names this host (with or without its port).
     fn plain_http_named(&self, host: &str) -> bool {
         self.options.plain_http.iter().any(|named| {
             named.eq_ignore_ascii_case(host) || named.eq_ignore_ascii_case(strip_port(host))
         })
     }
 
-    /// Whether credentials may be sent over plain HTTP to `host`.
+    /// Returns whether credentials may be sent over plain HTTP to `host`.
     fn may_send_credentials_in_clear(&self, host: &str) -> bool {
         is_loopback_host(host) || self.plain_http_named(host)
     }
@@ -295,7 +295,7 @@ impl RegistryClient {
             .flat_map(parse_www_authenticate)
             .find(|c| c.is_bearer() || c.is_basic());
         if status == StatusCode::BAD_REQUEST && scheme == "http" {
-            // Go's TLS servers answer a plain-HTTP request with 400 "Client sent an
+            // Go's TLS servers respond to a plain-HTTP request with 400 "Client sent an
             // HTTP request to an HTTPS server."
             let body = read_limited(response, MAX_JSON_BYTES)
                 .await
@@ -361,7 +361,7 @@ impl RegistryClient {
     }
 
     /// Opens a session for `repository` with `login`, fetching a token when the
-    /// registry asks for one. Requests pull access only.
+    /// registry's challenge requires one. Requests pull access only.
     pub async fn session(
         &self,
         host: &str,

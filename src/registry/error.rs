@@ -28,7 +28,7 @@ impl fmt::Display for ApiError {
 pub enum TransportKind {
     /// Certificate not trusted, expired or for another name.
     Tls,
-    /// HTTPS was spoken to a server that answered in plain HTTP.
+    /// HTTPS was spoken to a server that responded in plain HTTP.
     NotTls,
     /// Plain HTTP was spoken to a server that wants HTTPS.
     HttpToTls,
@@ -46,7 +46,7 @@ pub enum Failure {
         kind: TransportKind,
         detail: String,
     },
-    /// The registry answered with a non-success status.
+    /// The registry returned a non-success status.
     Status {
         status: u16,
         errors: Vec<ApiError>,
@@ -60,7 +60,8 @@ pub enum Failure {
         status: u16,
         errors: Vec<ApiError>,
     },
-    /// A malformed, oversized or otherwise unusable answer, or a request we refused to send.
+    /// A malformed, oversized or otherwise unusable response, or a request that was not sent
+    /// because it would have exposed credentials.
     Invalid {
         detail: String,
     },

@@ -44,7 +44,7 @@ impl ImageRef {
             return Err(invalid("empty, or has leading or trailing white space"));
         }
         let parsed = Reference::try_from(reference).map_err(|err| {
-            // The OCI grammar only allows lowercase repository paths; say so plainly,
+            // The OCI grammar allows only lowercase repository paths. Report that plainly,
             // as Docker's "repository name must be lowercase" does.
             let name = reference.split(['@']).next().unwrap_or(reference);
             let path = name.split_once('/').map_or(name, |(_, rest)| rest);
@@ -93,7 +93,7 @@ impl ImageRef {
         self.digest.is_some()
     }
 
-    /// The same repository with another tag, for suggestions and commands.
+    /// Returns the same repository with another tag, for suggestions and commands.
     pub fn with_tag(&self, tag: &str) -> String {
         format!("{}:{}", self.name(), tag)
     }
@@ -112,7 +112,7 @@ impl fmt::Display for ImageRef {
     }
 }
 
-/// Whether `host` (with optional port) is a loopback address or `localhost`.
+/// Returns whether `host` (with optional port) is a loopback address or `localhost`.
 pub fn is_loopback_host(host: &str) -> bool {
     let name = strip_port(host);
     let name = name.trim_start_matches('[').trim_end_matches(']');
